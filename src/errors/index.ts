@@ -1,0 +1,1 @@
+export { CardlineError, ERROR_CATALOGUE, isCardlineError, type ErrorCode } from './catalogue.ts';
