@@ -16,6 +16,31 @@ export const ERROR_CATALOGUE = {
   'wav-unsupported': { status: 400, summary: 'The WAV encoding is not supported' },
   'audio-invalid-argument': { status: 400, summary: 'An audio parameter is out of range' },
   'dtmf-invalid-digit': { status: 400, summary: 'Not a DTMF key (allowed: 0-9 * # A B C D)' },
+  // --- payments: card validation (messages carry lengths and field names only, never digits) ---------
+  'invalid-card-number': { status: 422, summary: 'The card number is not valid' },
+  'invalid-card-type': { status: 422, summary: 'The card brand is not accepted' },
+  'invalid-expiry': { status: 422, summary: 'The expiry date is not valid' },
+  'invalid-security-code': { status: 422, summary: 'The security code is not valid' },
+  'invalid-postal-code': { status: 422, summary: 'The postal code is not valid' },
+  'timeout': { status: 408, summary: 'No input arrived in time' },
+  'max-attempts': { status: 422, summary: 'Too many invalid attempts for a field' },
+  // --- payments: sessions ----------------------------------------------------------------------------
+  'session-not-found': { status: 404, summary: 'No such payment session' },
+  'invalid-state': { status: 409, summary: 'The payment session cannot do that in its current state' },
+  'session-expired': { status: 410, summary: 'The payment session has expired' },
+  'idempotency-conflict': { status: 409, summary: 'The idempotency key is already used by another payment session' },
+  'amount-required': { status: 422, summary: 'An amount and currency are required to charge' },
+  'invalid-amount': { status: 400, summary: 'The amount or currency is not valid' },
+  'invalid-field': { status: 400, summary: 'The field is not part of this payment session' },
+  'invalid-session-config': { status: 400, summary: 'The payment session configuration is not valid' },
+  'vault-error': { status: 500, summary: 'The card vault has no usable data for this session' },
+  // --- payments: connectors -------------------------------------------------------------------------
+  'connector-error': { status: 502, summary: 'The payment connector failed' },
+  'connector-timeout': { status: 504, summary: 'The payment connector did not answer in time' },
+  'connector-not-configured': { status: 500, summary: 'No payment connector is configured for this merchant' },
+  'connector-unsupported': { status: 501, summary: 'The payment connector does not support this operation' },
+  'card-declined': { status: 402, summary: 'The card was declined' },
+  'insufficient-funds': { status: 402, summary: 'The card has insufficient funds' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
