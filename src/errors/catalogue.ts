@@ -41,6 +41,18 @@ export const ERROR_CATALOGUE = {
   'connector-unsupported': { status: 501, summary: 'The payment connector does not support this operation' },
   'card-declined': { status: 402, summary: 'The card was declined' },
   'insufficient-funds': { status: 402, summary: 'The card has insufficient funds' },
+  // --- store -----------------------------------------------------------------------------------------
+  'store-error': { status: 500, summary: 'The database could not complete the operation' },
+  // --- HTTP API / config ----------------------------------------------------------------------------
+  'invalid-request': { status: 400, summary: 'The request does not match the schema' },
+  'invalid-json': { status: 400, summary: 'The request body is not valid JSON' },
+  'unsupported-media-type': { status: 415, summary: 'The request body must be application/json' },
+  'payload-too-large': { status: 413, summary: 'The request body is too large' },
+  'not-found': { status: 404, summary: 'No such route' },
+  'method-not-allowed': { status: 405, summary: 'The method is not allowed on this route' },
+  'unauthenticated': { status: 401, summary: 'Authentication is required' },
+  'forbidden': { status: 403, summary: 'The credentials do not grant this permission' },
+  'invalid-config': { status: 400, summary: 'The configuration is not valid' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
