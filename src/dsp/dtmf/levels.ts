@@ -15,7 +15,7 @@ export const FULL_SCALE_SINE_DBM0 = 3.14;
 /** 16-bit full scale. */
 export const FULL_SCALE = 32767;
 
-/** Peak amplitude (16-bit units) of a sine at `dbm0`. `dbm0ToAmplitude(0)` ≈ 22 826.4 (the brief's "≈ 22 787" was a rounding slip of the same formula). */
+/** Peak amplitude (16-bit units) of a sine at `dbm0`. `dbm0ToAmplitude(0)` ≈ 22 826.4. */
 export function dbm0ToAmplitude(dbm0: number): number {
   return FULL_SCALE * 10 ** ((dbm0 - FULL_SCALE_SINE_DBM0) / 20);
 }
