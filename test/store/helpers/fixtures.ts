@@ -13,7 +13,9 @@ export function tempDir(prefix = 'cardline-store-'): { dir: string; cleanup: () 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function session(overrides: Partial<MaskedSession> & { id: string }): MaskedSession {
+export type SessionOverrides = Omit<Partial<MaskedSession>, 'id'> & { id: string };
+
+export function session(overrides: SessionOverrides): MaskedSession {
   const base: MaskedSession = {
     id: overrides.id as SessionId,
     callId: 'call-1' as CallId,
@@ -43,7 +45,7 @@ export function session(overrides: Partial<MaskedSession> & { id: string }): Mas
 }
 
 /** A finished session as the domain would snapshot it: masked fields with live digit counts. */
-export function succeededSession(id: string, overrides: Partial<MaskedSession> = {}): MaskedSession {
+export function succeededSession(id: string, overrides: Omit<Partial<MaskedSession>, 'id'> = {}): MaskedSession {
   return session({
     id,
     state: 'succeeded',
@@ -63,7 +65,7 @@ export function succeededSession(id: string, overrides: Partial<MaskedSession> =
   });
 }
 
-export function transaction(overrides: Partial<TransactionRecord> & { id: string; sessionId: string }): TransactionRecord {
+export function transaction(overrides: Omit<Partial<TransactionRecord>, 'sessionId'> & { id: string; sessionId: string }): TransactionRecord {
   return {
     merchantId: 'm-1' as MerchantId,
     kind: 'charge',
