@@ -13,3 +13,7 @@ export {
   type DecodeWav8kOptions, type ParseWavOptions, type WavAudio, type WavAudioInput, type WavEncoding, type WavFormat,
 } from './wav.ts';
 export { resample, Resampler, type ResamplerOptions } from './resample.ts';
+
+// --- DTMF engine (src/dsp/dtmf/) ------------------------------------------------------------------------
+export { detectDtmf, DtmfDetector, DEFAULT_DETECTOR_OPTIONS, type DtmfDetectorOptions } from './dtmf/detector.ts';
+export { generateSequence, generateTone, type SequenceSpec, type ToneSpec } from './dtmf/generator.ts';
