@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
   'unauthenticated': { status: 401, summary: 'Authentication is required' },
   'forbidden': { status: 403, summary: 'The credentials do not grant this permission' },
   'invalid-config': { status: 400, summary: 'The configuration is not valid' },
+  'invalid-callback-url': { status: 400, summary: 'The status callback URL is not acceptable' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
