@@ -171,3 +171,29 @@ export function fromS16le(buf: Uint8Array): Int16Array {
   for (let i = 0; i < out.length; i++) out[i] = dv.getInt16(i * 2, true);
   return out;
 }
+
+/**
+ * Hann-windowed Goertzel power of `x[start, end)` at `freq` Hz, normalised like `goertzelPower` (a sine
+ * of amplitude A at `freq` gives ≈ A²/4). The window keeps a strong component a few tens of Hz away
+ * from leaking into the measurement (a rectangular window's sidelobes fall off only 6 dB/octave).
+ */
+export function goertzelWindowed(x: Int16Array, freq: number, start: number, end: number, rate = 8000): number {
+  const s = Math.max(0, start);
+  const e = Math.min(x.length, end);
+  const n = e - s;
+  if (n <= 1) return 0;
+  const w = (2 * Math.PI * freq) / rate;
+  const coeff = 2 * Math.cos(w);
+  let s1 = 0;
+  let s2 = 0;
+  let sumW = 0;
+  for (let i = 0; i < n; i++) {
+    const win = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n);
+    sumW += win;
+    const s0 = (x[s + i] ?? 0) * win + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const p = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return p / (sumW * sumW);
+}

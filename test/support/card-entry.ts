@@ -89,7 +89,7 @@ export function cardEntry(spec: CardEntrySpec): CardEntry {
       k++;
     }
   });
-  let bg = new Int16Array(keypad.length);
+  let bg: Int16Array = new Int16Array(keypad.length);
   if (spec.background) {
     const tone = typeof spec.levelDbm0 === 'number' ? spec.levelDbm0 : Math.max(...(spec.levelDbm0 ?? [-10]));
     const target = tone - (spec.backgroundDb ?? 25);

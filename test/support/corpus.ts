@@ -258,7 +258,7 @@ const MUSIC_SPECS: MusicSpec[] = [
   // Noise: alone, and under chords and dyads at ≈ 10-20 dB SNR.
   { name: 'pink noise', effects: [...synth(2, 'pinknoise')], peakDb: -6 },
   { name: 'sine chord F5 A5 D6 + white noise', effects: [...synth(3, ...sines(F5, A5, D6), 'whitenoise'), 'remix', '1v0.3,2v0.3,3v0.3,4v0.06'] },
-  { name: 'square dyad A#5 E6 + brown noise', effects: [...synth(3, ...timbre('square', AS5, E6), 'brownnoise'), 'remix', '1v0.3,2v0.3,3v0.5'] },
+  { name: 'square dyad A#5 E6 + white noise', effects: [...synth(3, ...timbre('square', AS5, E6), 'whitenoise'), 'remix', '1v0.3,2v0.3,3v1.0'] },
   { name: 'sawtooth chord G#5 D#6 G#6 quiet', effects: [...synth(3, ...timbre('sawtooth', GS5, DS6, GS6))], peakDb: -20 },
 ];
 
@@ -302,6 +302,9 @@ export function dtmfLikeMusicClips(): Promise<Clip[]> {
     { name: 'square dyad F5 E6', effects: [...synth(3, ...timbre('square', F5, E6))] },
     { name: 'square dyad A#5 F#6', effects: [...synth(3, ...timbre('square', AS5, FS6))] },
     { name: 'pluck dyad A#5 E6', effects: [...synth(1.5, ...timbre('pluck', AS5, E6)), 'repeat', '2'] },
+    // Brown noise is mostly below 300 Hz: a phone-band filter removes it and leaves the square dyad.
+    { name: 'square dyad A#5 E6 + brown noise, phone band', effects: [
+      ...synth(3, ...timbre('square', AS5, E6), 'brownnoise'), 'remix', '1v0.3,2v0.3,3v0.5', 'sinc', '300-3400'] },
     { name: 'pluck arpeggio F5 E6 A#5 F#6 with reverb', effects: [
       ...synth(1.5, ...timbre('pluck', F5, E6, AS5, FS6)), 'delay', '0', '0.3', '0.6', '0.9', 'reverb', '60'] },
   ];
