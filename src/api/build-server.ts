@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { CardlineConfig } from '../config/index.ts';
+import { CardlineError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { PaymentStore } from '../payments/ports.ts';
+import type { SessionId } from '../payments/types.ts';
+import { ApiKeyAuthenticator, installAuth, permissionSetAuthorizer, type Authenticator, type Authorizer } from './auth.ts';
+import { CallbackDispatcher } from './callback-dispatcher.ts';
+import { installErrorHandling } from './errors.ts';
+import { EventHub } from './event-hub.ts';
+import { registerEventRoutes } from './event-streams.ts';
+import { installOpenApi } from './openapi.ts';
+import { installRequestLog } from './request-log.ts';
+import { registerHealthRoute } from './routes/health.ts';
+import { registerSessionReadRoutes, type SessionReader } from './routes/session-reads.ts';
+import { ErrorBody, SessionEventSchema } from './schemas.ts';
+
+export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'>;
+
+export interface BuildServerOptions {
+  config: ApiConfig;
+  store: PaymentStore;
+  logger: Logger;
+  /** signing key for status callbacks when `config.callbacks.secret` is null (e.g. generated in the data dir) */
+  callbackSecret?: string;
+  /** issue 5 seam: default accepts the configured API keys */
+  authenticator?: Authenticator;
+  /** issue 5 seam: default grants what the principal's permission set holds */
+  authorizer?: Authorizer;
+  /** default: a new hub; the payment-session service publishes into it */
+  hub?: EventHub;
+  /** default: reads from the store */
+  sessions?: SessionReader;
+  /** for callbacks (tests inject a recording fetch) */
+  fetch?: typeof fetch;
+}
+
+/** What the composition root and tests reach through `app.cardline`. */
+export interface CardlineServices {
+  hub: EventHub;
+  callbacks: CallbackDispatcher;
+  store: PaymentStore;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cardline: CardlineServices;
+  }
+}
+
+export type ApiServer = FastifyInstance;
+
+/**
+ * Builds the HTTP API (fastify 5). Listening is the caller's job; routes may still be added until
+ * `ready()`/`listen()`. Closing the server closes the event hub (ending live streams) and drains the
+ * callback queue briefly; the store is the caller's to close.
+ */
+export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
+  const secret = opts.callbackSecret ?? opts.config.callbacks.secret;
+  if (secret === null || secret === undefined) throw new CardlineError('invalid-config', 'a status callback signing secret is required');
+
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // fastify's own request lines log the raw URL; request-log.ts writes a safer one
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: opts.config.bodyLimitBytes,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  const hub = opts.hub ?? new EventHub({
+    bufferSize: opts.config.events.bufferSize,
+    onListenerError: (err) => opts.logger.error({ err }, 'event hub listener failed'),
+  });
+  const callbacks = new CallbackDispatcher({
+    secret,
+    logger: opts.logger.child({ component: 'callbacks' }),
+    allowHttp: opts.config.callbacks.allowHttp,
+    maxQueue: opts.config.callbacks.maxQueue,
+    maxAttempts: opts.config.callbacks.maxAttempts,
+    timeoutMs: opts.config.callbacks.timeoutMs,
+    backoffMs: opts.config.callbacks.backoffMs,
+    maxBackoffMs: opts.config.callbacks.maxBackoffMs,
+    concurrency: opts.config.callbacks.concurrency,
+    ...(opts.fetch !== undefined ? { fetch: opts.fetch } : {}),
+  });
+  callbacks.attach(hub);
+  app.decorate('cardline', { hub, callbacks, store: opts.store });
+
+  installErrorHandling(app);
+  installAuth(app, opts.authenticator ?? new ApiKeyAuthenticator(opts.config.apiKeySha256), opts.authorizer ?? permissionSetAuthorizer);
+  installRequestLog(app);
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  app.addSchema(ErrorBody);
+  app.addSchema({ ...SessionEventSchema, $id: 'SessionEvent' });
+  // every documented route answers errors in the one shape
+  app.addHook('onRoute', (route) => {
+    const schema = (route.schema ??= {}) as { response?: Record<string, unknown>; hide?: boolean };
+    if (schema.hide === true) return;
+    const response = (schema.response ??= {});
+    for (const code of ['4xx', '5xx']) response[code] ??= { $ref: 'ErrorBody#' };
+  });
+
+  await installOpenApi(app);
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+
+  const reader: SessionReader = opts.sessions ?? {
+    get: (id) => opts.store.getSession(id),
+    list: (f) => opts.store.listSessions(f),
+  };
+  registerHealthRoute(app);
+  registerSessionReadRoutes(app, reader);
+  registerEventRoutes(app, {
+    hub,
+    snapshot: (id: SessionId) => reader.get(id),
+    heartbeatMs: opts.config.events.heartbeatMs,
+    bufferSize: opts.config.events.bufferSize,
+  });
+
+  app.addHook('preClose', async () => { hub.close(); });
+  app.addHook('onClose', async () => { await callbacks.close(1_000); });
+  return app;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CardlineError } from '../errors/index.ts';
+import { hashApiKey, isSha256Hex } from './secrets.ts';
+
+/**
+ * Runtime configuration: defaults ← optional JSON file ← environment variables (later wins).
+ * Secrets never live here in plain text except the status-callback signing secret, which must be usable
+ * to sign; API keys are held only as SHA-256 hashes (PCI DSS 4.0 req. 8.3.2: authentication factors
+ * unreadable in storage).
+ */
+export const ConfigSchema = Type.Object({
+  host: Type.String({ minLength: 1, description: 'address to listen on; 127.0.0.1 by default (put a TLS proxy in front for remote access)' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  dataDir: Type.String({ minLength: 1, description: 'directory for cardline.db and generated secrets' }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  /** SHA-256 (hex) of each accepted API key; empty = generate one at first start */
+  apiKeySha256: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 }),
+  events: Type.Object({
+    heartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
+    bufferSize: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  }, { additionalProperties: false }),
+  callbacks: Type.Object({
+    /** HMAC-SHA256 key for `Cardline-Signature`; null = generate one at first start and keep it in the data dir */
+    secret: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
+    /** plain-http callback URLs are refused unless this is set (development only) */
+    allowHttp: Type.Boolean(),
+    maxQueue: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+    timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+    backoffMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+    maxBackoffMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 256 }),
+  }, { additionalProperties: false }),
+}, { additionalProperties: false });
+
+export type CardlineConfig = Static<typeof ConfigSchema>;
+
+export const DEFAULT_PORT = 8080;
+
+export function defaultConfig(cwd: string = process.cwd()): CardlineConfig {
+  return {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    dataDir: resolve(cwd, '.data'),
+    logLevel: 'info',
+    apiKeySha256: [],
+    bodyLimitBytes: 64 * 1024,
+    events: { heartbeatMs: 15_000, bufferSize: 64 },
+    callbacks: { secret: null, allowHttp: false, maxQueue: 10_000, maxAttempts: 6, timeoutMs: 5_000, backoffMs: 500, maxBackoffMs: 60_000, concurrency: 8 },
+  };
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON file; default `$CARDLINE_CONFIG` if set */
+  file?: string;
+  cwd?: string;
+  /** highest precedence, e.g. CLI flags */
+  overrides?: Partial<Pick<CardlineConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>>;
+}
+
+/**
+ * Environment variables: CARDLINE_HOST, CARDLINE_PORT, CARDLINE_DATA_DIR, CARDLINE_LOG_LEVEL,
+ * CARDLINE_API_KEY (a key; only its hash is kept), CARDLINE_API_KEY_SHA256 (comma-separated hashes),
+ * CARDLINE_CALLBACK_SECRET, CARDLINE_CALLBACK_ALLOW_HTTP (1/true), CARDLINE_CONFIG (JSON file path).
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): CardlineConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const merged = defaultConfig(cwd) as unknown as Record<string, unknown>;
+
+  const file = opts.file ?? nonEmpty(env.CARDLINE_CONFIG);
+  if (file !== undefined) {
+    const fromFile = readJsonFile(resolve(cwd, file));
+    for (const [k, v] of Object.entries(fromFile)) {
+      const cur = merged[k];
+      merged[k] = isPlainObject(cur) && isPlainObject(v) ? { ...cur, ...v } : v;
+    }
+    if (typeof merged.dataDir === 'string') merged.dataDir = resolve(cwd, merged.dataDir);
+  }
+
+  const callbacks = { ...(merged.callbacks as Record<string, unknown>) };
+  const host = nonEmpty(env.CARDLINE_HOST);
+  if (host !== undefined) merged.host = host;
+  const port = nonEmpty(env.CARDLINE_PORT);
+  if (port !== undefined) merged.port = intFromEnv('CARDLINE_PORT', port);
+  const dataDir = nonEmpty(env.CARDLINE_DATA_DIR);
+  if (dataDir !== undefined) merged.dataDir = resolve(cwd, dataDir);
+  const level = nonEmpty(env.CARDLINE_LOG_LEVEL);
+  if (level !== undefined) merged.logLevel = level;
+  const hashes = [...(Array.isArray(merged.apiKeySha256) ? merged.apiKeySha256 as unknown[] : [])];
+  const keyHashes = nonEmpty(env.CARDLINE_API_KEY_SHA256);
+  if (keyHashes !== undefined) hashes.push(...keyHashes.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
+  const key = nonEmpty(env.CARDLINE_API_KEY);
+  if (key !== undefined) hashes.push(hashApiKey(key));
+  merged.apiKeySha256 = [...new Set(hashes)];
+  const secret = nonEmpty(env.CARDLINE_CALLBACK_SECRET);
+  if (secret !== undefined) callbacks.secret = secret;
+  const allowHttp = nonEmpty(env.CARDLINE_CALLBACK_ALLOW_HTTP);
+  if (allowHttp !== undefined) callbacks.allowHttp = /^(1|true|yes)$/i.test(allowHttp);
+  merged.callbacks = callbacks;
+
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) merged[k] = k === 'dataDir' ? resolve(cwd, String(v)) : v;
+
+  return validateConfig(merged);
+}
+
+/** Validates a whole config; errors name the offending path, never the value (it may be a secret). */
+export function validateConfig(value: unknown): CardlineConfig {
+  if (Value.Check(ConfigSchema, value)) {
+    for (const h of value.apiKeySha256) if (!isSha256Hex(h)) throw new CardlineError('invalid-config', 'apiKeySha256 entries must be 64 hex characters');
+    return value;
+  }
+  const first = Value.Errors(ConfigSchema, value).First();
+  const where = first ? (first.path === '' ? '(root)' : first.path) : '(root)';
+  throw new CardlineError('invalid-config', `${where}: ${first?.message ?? 'invalid'}`);
+}
+
+function readJsonFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CardlineError('invalid-config', `cannot read config file ${path}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // the parser's message quotes file content, which may include a secret: not passed on
+    throw new CardlineError('invalid-config', `config file ${path} is not valid JSON`);
+  }
+  if (!isPlainObject(parsed)) throw new CardlineError('invalid-config', `config file ${path} must hold a JSON object`);
+  return parsed;
+}
+
+function intFromEnv(name: string, v: string): number {
+  if (!/^[0-9]+$/.test(v)) throw new CardlineError('invalid-config', `${name} must be an integer`);
+  return Number(v);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { buildServer, type ApiServer, type BuildServerOptions } from '../../../src/api/index.ts';
+import { defaultConfig, generateApiKey, hashApiKey, type CardlineConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/log/index.ts';
+import { openStore, sqlitePathIn } from '../../../src/store/index.ts';
+import type { PaymentStore } from '../../../src/payments/ports.ts';
+
+export const CALLBACK_SECRET = 'whsec_test_secret_0123456789abcdef';
+
+export interface TestServer {
+  app: ApiServer;
+  url: string;
+  key: string;
+  store: PaymentStore;
+  dir: string;
+  /** every log line the server wrote (JSON text) */
+  logs: string[];
+  auth: Record<string, string>;
+  close: () => Promise<void>;
+}
+
+export interface TestServerOptions {
+  config?: (c: CardlineConfig) => void;
+  build?: Partial<BuildServerOptions>;
+  /** add routes before listening (e.g. test-only routes) */
+  routes?: (app: ApiServer) => void;
+}
+
+/** A real server on 127.0.0.1 port 0 over a real SQLite file in a temp dir, logs captured at debug level. */
+export async function startTestServer(o: TestServerOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'cardline-api-'));
+  const key = generateApiKey();
+  const config = defaultConfig(dir);
+  config.apiKeySha256 = [hashApiKey(key)];
+  config.callbacks.secret = CALLBACK_SECRET;
+  config.callbacks.allowHttp = true;
+  config.callbacks.backoffMs = 10;
+  config.callbacks.maxBackoffMs = 50;
+  config.events.heartbeatMs = 200;
+  o.config?.(config);
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => { logs.push(s); } } });
+  const store = await openStore({ kind: 'sqlite', path: sqlitePathIn(dir) });
+  const app = await buildServer({ config, store, logger, ...o.build });
+  o.routes?.(app);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    app, url: `http://127.0.0.1:${port}`, key, store, dir, logs,
+    auth: { authorization: `Bearer ${key}` },
+    close: async () => {
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
