@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isCardlineError } from '../errors/index.ts';
 import { registerDtmfCommands } from './commands/dtmf.ts';
+import { registerServeCommand } from './commands/serve.ts';
 
 /** Exit codes: 0 ok, 1 runtime error (one line, no stack unless --debug), 2 usage error. */
 export const EXIT_OK = 0;
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   registerDtmfCommands(program, io);
+  registerServeCommand(program, io);
   return program;
 }
 

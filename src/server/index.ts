@@ -1,0 +1,2 @@
+/** Composition root of the Cardline server process. */
+export { startCardline, type RunningCardline, type StartOptions } from './start.ts';

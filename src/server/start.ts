@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { buildServer, type ApiServer, type BuildServerOptions } from '../api/index.ts';
+import { ensureApiKey, ensureCallbackSecret, type CardlineConfig } from '../config/index.ts';
+import { CardlineError } from '../errors/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import type { PaymentStore } from '../payments/ports.ts';
+import { openStore, sqlitePathIn } from '../store/index.ts';
+
+/**
+ * Composition root: data directory → first-start secrets → store (migrated) → HTTP API → listening.
+ * Everything is closed in reverse order by `close()`.
+ */
+export interface StartOptions {
+  config: CardlineConfig;
+  logger?: Logger;
+  /** extra wiring for buildServer (e.g. the payment-session service once it is composed here) */
+  build?: Partial<BuildServerOptions>;
+}
+
+export interface RunningCardline {
+  app: ApiServer;
+  store: PaymentStore;
+  url: string;
+  dbPath: string;
+  /** set only on the start that generated it: print once, never log */
+  generatedApiKey: string | null;
+  apiKeySource: 'config' | 'data-dir' | 'generated';
+  generatedCallbackSecret: boolean;
+  close(): Promise<void>;
+}
+
+export async function startCardline(opts: StartOptions): Promise<RunningCardline> {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new CardlineError('io-error', `cannot create the data directory ${config.dataDir}`, { cause: err });
+  }
+  const keys = ensureApiKey(config.dataDir, config.apiKeySha256);
+  const callbackSecret = ensureCallbackSecret(config.dataDir, config.callbacks.secret);
+  const dbPath = sqlitePathIn(config.dataDir);
+  const store = await openStore({ kind: 'sqlite', path: dbPath });
+  let app: ApiServer;
+  try {
+    app = await buildServer({
+      config: { ...config, apiKeySha256: keys.hashes },
+      store,
+      logger,
+      callbackSecret: callbackSecret.secret,
+      ...opts.build,
+    });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await store.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CardlineError('io-error', `${config.host}:${config.port} is already in use`, { cause: err });
+    }
+    throw err;
+  }
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  logger.info({ host: addr.address, port: addr.port, apiKeySource: keys.source }, 'cardline started');
+  let closed = false;
+  return {
+    app,
+    store,
+    url: `http://${host}:${addr.port}`,
+    dbPath,
+    generatedApiKey: keys.generatedKey,
+    apiKeySource: keys.source,
+    generatedCallbackSecret: callbackSecret.generated,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await store.close();
+    },
+  };
+}
