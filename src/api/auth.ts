@@ -104,7 +104,15 @@ export const permissionSetAuthorizer: Authorizer = {
  * before any route is added. Authentication runs `onRequest`, before the body is read or validated, so an
  * unauthenticated caller learns nothing from validation errors and costs no parsing.
  */
-export function installAuth(app: FastifyInstance, authenticator: Authenticator, authorizer: Authorizer): void {
+export interface RouteRecord {
+  method: string;
+  url: string;
+  permission: RoutePermission;
+  websocket: boolean;
+}
+
+export function installAuth(app: FastifyInstance, authenticator: Authenticator, authorizer: Authorizer): RouteRecord[] {
+  const routes: RouteRecord[] = [];
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route: RouteOptions) => {
     const permission = route.config?.permission;
@@ -114,6 +122,9 @@ export function installAuth(app: FastifyInstance, authenticator: Authenticator, 
     if (permission !== 'public' && !(PERMISSIONS as readonly string[]).includes(permission)) {
       throw new CardlineError('internal', `route ${String(route.method)} ${route.url} declares an unknown permission`);
     }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const websocket = 'wsHandler' in route && typeof (route as { wsHandler?: unknown }).wsHandler === 'function';
+    for (const m of methods) routes.push({ method: String(m), url: route.url, permission, websocket });
   });
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config.permission;
@@ -126,4 +137,5 @@ export function installAuth(app: FastifyInstance, authenticator: Authenticator, 
       throw new CardlineError('forbidden', `requires ${permission}`);
     }
   });
+  return routes;
 }

@@ -7,7 +7,7 @@ import { CardlineError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PaymentStore } from '../payments/ports.ts';
 import type { SessionId } from '../payments/types.ts';
-import { ApiKeyAuthenticator, installAuth, permissionSetAuthorizer, type Authenticator, type Authorizer } from './auth.ts';
+import { ApiKeyAuthenticator, installAuth, permissionSetAuthorizer, type Authenticator, type Authorizer, type RouteRecord } from './auth.ts';
 import { CallbackDispatcher } from './callback-dispatcher.ts';
 import { installErrorHandling } from './errors.ts';
 import { EventHub } from './event-hub.ts';
@@ -43,6 +43,8 @@ export interface CardlineServices {
   hub: EventHub;
   callbacks: CallbackDispatcher;
   store: PaymentStore;
+  /** every registered route with its declared permission (for audits and the route-matrix tests) */
+  routes: readonly RouteRecord[];
 }
 
 declare module 'fastify' {
@@ -91,10 +93,21 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     ...(opts.fetch !== undefined ? { fetch: opts.fetch } : {}),
   });
   callbacks.attach(hub);
-  app.decorate('cardline', { hub, callbacks, store: opts.store });
-
   installErrorHandling(app);
-  installAuth(app, opts.authenticator ?? new ApiKeyAuthenticator(opts.config.apiKeySha256), opts.authorizer ?? permissionSetAuthorizer);
+  // registered before the auth hook on purpose: its onRequest hook marks upgrade requests so that a refused
+  // upgrade (401/404 answered over the raw socket) gets that socket destroyed; if auth ran first and threw,
+  // the mark would be skipped, the socket would linger half-open and app.close() would never finish
+  await app.register(websocket, {
+    options: { maxPayload: 4096 },
+    // shutdown: end live streams first so each WebSocket gets 1001 "going away" (RFC 6455 §7.4.1), not a bare close
+    preClose: async function (this: FastifyInstance) {
+      hub.close();
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => { this.websocketServer.close(() => resolve()); });
+    },
+  });
+  const routes = installAuth(app, opts.authenticator ?? new ApiKeyAuthenticator(opts.config.apiKeySha256), opts.authorizer ?? permissionSetAuthorizer);
+  app.decorate('cardline', { hub, callbacks, store: opts.store, routes });
   installRequestLog(app);
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
@@ -112,7 +125,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   });
 
   await installOpenApi(app);
-  await app.register(websocket, { options: { maxPayload: 4096 } });
 
   const reader: SessionReader = opts.sessions ?? {
     get: (id) => opts.store.getSession(id),
@@ -127,7 +139,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     bufferSize: opts.config.events.bufferSize,
   });
 
-  app.addHook('preClose', async () => { hub.close(); });
   app.addHook('onClose', async () => { await callbacks.close(1_000); });
   return app;
 }

@@ -2,7 +2,7 @@
 export { buildServer, type ApiConfig, type ApiServer, type BuildServerOptions, type CardlineServices } from './build-server.ts';
 export {
   ApiKeyAuthenticator, PERMISSIONS, permissionSetAuthorizer, presentedApiKey,
-  type Authenticator, type Authorizer, type Permission, type Principal, type RoutePermission,
+  type Authenticator, type Authorizer, type Permission, type Principal, type RouteRecord, type RoutePermission,
 } from './auth.ts';
 export { EventHub, EventSubscription, TERMINAL_STATES, type EventHubOptions, type HubListener } from './event-hub.ts';
 export { EVENTS_PATH } from './event-streams.ts';

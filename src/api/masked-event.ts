@@ -1,7 +1,13 @@
+import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { CardlineError } from '../errors/index.ts';
 import type { MaskedSession, SessionEvent } from '../payments/types.ts';
 import { SessionEventSchema, SNAPSHOT_EVENT_TYPE, type WireSessionEvent } from './schemas.ts';
+
+// TypeBox's Value checker knows no formats until registered (fastify's Ajv has its own, via ajv-formats)
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v)));
+}
 
 /**
  * The one serialisation of an event for every push channel (WebSocket, SSE, status callbacks).
