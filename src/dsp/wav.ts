@@ -36,7 +36,7 @@
  * the file holds is `wav-truncated` unless the caller opts in with `allowTruncated`.
  */
 import { CardlineError } from '../errors/index.ts';
-import { alawToLinear, linearToAlaw, linearToUlaw, ulawToLinear } from './g711.ts';
+import { alawEncode, alawToLinear, ulawEncode, ulawToLinear } from './g711.ts';
 import { resample } from './resample.ts';
 
 export type WavEncoding = 'pcm' | 'float' | 'alaw' | 'ulaw';
@@ -297,6 +297,10 @@ function clip16(x: number): number {
   return x > 32767 ? 32767 : x < -32768 ? -32768 : x;
 }
 
+/** Local copies of the G.711 decode tables, so the per-sample loop is a plain array read. */
+const ULAW_TABLE = Int16Array.from({ length: 256 }, (_, c) => ulawToLinear(c));
+const ALAW_TABLE = Int16Array.from({ length: 256 }, (_, c) => alawToLinear(c));
+
 function decodeFrames(bytes: Uint8Array, view: DataView, at: number, frames: number, fmt: ParsedFmt): Int16Array[] {
   const nch = fmt.channels;
   const out: Int16Array[] = [];
@@ -307,10 +311,9 @@ function decodeFrames(bytes: Uint8Array, view: DataView, at: number, frames: num
     const dst = out[c] as Int16Array;
     let p = at + c * bps;
     const step = fmt.blockAlign;
-    if (encoding === 'ulaw') {
-      for (let i = 0; i < frames; i++, p += step) dst[i] = ulawToLinear(bytes[p] as number);
-    } else if (encoding === 'alaw') {
-      for (let i = 0; i < frames; i++, p += step) dst[i] = alawToLinear(bytes[p] as number);
+    if (encoding === 'ulaw' || encoding === 'alaw') {
+      const table = encoding === 'ulaw' ? ULAW_TABLE : ALAW_TABLE;
+      for (let i = 0; i < frames; i++, p += step) dst[i] = table[bytes[p] as number] as number;
     } else if (encoding === 'float') {
       for (let i = 0; i < frames; i++, p += step) {
         const f = bps === 4 ? view.getFloat32(p, true) : view.getFloat64(p, true);
@@ -423,37 +426,43 @@ export function serializeWav(w: WavAudioInput): Uint8Array {
 
 function encodeFrames(out: Uint8Array, view: DataView, at: number, frames: number, channels: readonly Int16Array[], format: WavFormat, blockAlign: number): void {
   const bps = format.bitsPerSample / 8;
-  // Bits below the significant ones stay zero, as the spec requires for left-justified samples.
-  const lowBits = format.encoding === 'pcm' ? format.bitsPerSample - format.validBitsPerSample : 0;
+  const bits = format.bitsPerSample;
+  // Bits below the significant ones must be zero (left-justified samples): round to the coarser grid.
+  const lowBits = format.encoding === 'pcm' ? bits - format.validBitsPerSample : 0;
   for (let c = 0; c < channels.length; c++) {
     const src = channels[c] as Int16Array;
     let p = at + c * bps;
-    if (format.encoding === 'ulaw') {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[p] = linearToUlaw(src[i] as number);
-    } else if (format.encoding === 'alaw') {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[p] = linearToAlaw(src[i] as number);
+    if (format.encoding === 'ulaw' || format.encoding === 'alaw') {
+      if (channels.length === 1) {
+        (format.encoding === 'ulaw' ? ulawEncode : alawEncode)(src, out.subarray(p, p + frames));
+      } else {
+        const codes = (format.encoding === 'ulaw' ? ulawEncode : alawEncode)(src);
+        for (let i = 0; i < frames; i++, p += blockAlign) out[p] = codes[i] as number;
+      }
     } else if (format.encoding === 'float') {
       for (let i = 0; i < frames; i++, p += blockAlign) {
-        const v = (src[i] as number) / 32768;
-        if (bps === 4) view.setFloat32(p, v, true); else view.setFloat64(p, v, true);
+        if (bps === 4) view.setFloat32(p, (src[i] as number) / 32768, true);
+        else view.setFloat64(p, (src[i] as number) / 32768, true);
+      }
+    } else if (lowBits === 0 && bps >= 2) {
+      // Exact: the 16-bit value shifted up into the container.
+      for (let i = 0; i < frames; i++, p += blockAlign) {
+        const v = src[i] as number;
+        if (bps === 2) view.setInt16(p, v, true);
+        else if (bps === 3) { out[p] = 0; out[p + 1] = v & 0xff; out[p + 2] = (v >> 8) & 0xff; }
+        else view.setInt32(p, v * 65536, true);
       }
     } else {
-      const bits = format.bitsPerSample;
-      const max = 2 ** (bits - 1) - 1;
+      const scale = 2 ** (bits - 16);
+      const q = 2 ** lowBits;
+      const top = Math.floor((2 ** (bits - 1) - 1) / q) * q;
       for (let i = 0; i < frames; i++, p += blockAlign) {
-        // 16-bit value to the container's full scale, then round away the insignificant low bits
-        let v = (src[i] as number) * 2 ** (bits - 16);
-        if (lowBits > 0) {
-          const q = 2 ** lowBits;
-          v = Math.min(Math.floor(v / q + 0.5) * q, Math.floor(max / q) * q);
-        }
-        if (bps === 1) out[p] = Math.max(0, Math.min(255, Math.round(v) + 128)); // 8-bit PCM is unsigned
+        // to the container's scale, then onto the grid of significant bits (never above full scale)
+        const v = Math.min(Math.round((src[i] as number) * scale / q) * q, top);
+        if (bps === 1) out[p] = v + 128; // 8-bit PCM is unsigned
         else if (bps === 2) view.setInt16(p, v, true);
-        else if (bps === 3) {
-          out[p] = v & 0xff;
-          out[p + 1] = (v >> 8) & 0xff;
-          out[p + 2] = (v >> 16) & 0xff;
-        } else view.setInt32(p, v, true);
+        else if (bps === 3) { out[p] = v & 0xff; out[p + 1] = (v >> 8) & 0xff; out[p + 2] = (v >> 16) & 0xff; }
+        else view.setInt32(p, v, true);
       }
     }
   }
