@@ -204,3 +204,24 @@ describe('dispatcher against a local receiver', () => {
     }
   });
 });
+
+describe('status callbacks through a running server', () => {
+  test('a session with a callback URL gets each masked event its hub publishes, signed with the server secret', async () => {
+    const { startTestServer, CALLBACK_SECRET } = await import('./helpers/server.ts');
+    const rx = await startReceiver();
+    const s = await startTestServer();
+    try {
+      s.app.cardline.callbacks.register('srv-1' as SessionId, rx.url);
+      s.app.cardline.hub.publish(event('srv-1', 1, 'capturing', 'field.started'));
+      s.app.cardline.hub.publish(event('srv-1', 2, 'succeeded', 'session.succeeded'));
+      await rx.waitFor(2);
+      assert.deepEqual(rx.received.map((r) => r.headers['cardline-event']), ['field.started', 'session.succeeded']);
+      for (const r of rx.received) {
+        assert.equal(verifyCallbackSignature({ payload: r.body, header: r.headers['cardline-signature'], secret: CALLBACK_SECRET }).ok, true);
+      }
+    } finally {
+      await s.close();
+      await rx.close();
+    }
+  });
+});
