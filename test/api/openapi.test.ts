@@ -30,7 +30,7 @@ after(async () => { await s.close(); });
 
 test('the document validates against the OpenAPI 3.0 JSON Schema', async () => {
   const v = new Validator();
-  const result = await v.validate(doc as unknown as object);
+  const result = await v.validate(doc as unknown as Record<string, unknown>);
   assert.equal(result.valid, true, JSON.stringify(result.errors, null, 1)?.slice(0, 2000));
   assert.equal(doc.openapi, '3.0.3');
   assert.equal(doc.info.title, 'Cardline API');
