@@ -4,7 +4,7 @@ import {
   ConnectorError, isConnectorError, sanitizeProcessorText,
   type ConnectorOutcome, type ConnectorResolver, type PaymentConnector,
 } from '../connectors/types.ts';
-import { DTMF_DIGITS, type DtmfDigit } from '../dsp/types.ts';
+import { DTMF_DIGITS, type DtmfDigit } from '../dsp/index.ts';
 import { CardlineError, isCardlineError, type ErrorCode } from '../errors/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
@@ -630,39 +630,49 @@ function classify(err: unknown): { code: ErrorCode; message: string | null; retr
   return { code: 'connector-error', message: 'the connector failed unexpectedly', retryable: true };
 }
 
-/** Bytes of `needle` inside `hay`, not glued to other digits (so a CVV "123" does not match inside "41234"). */
-function containsDigits(hay: Buffer, needle: Buffer): boolean {
+/**
+ * Whether `hay` holds the digits of `needle`. With `standalone`, only as a token of its own (not glued to letters
+ * or digits), which is how a short security code would show up in prose ("cvv 123") without matching inside
+ * hex ids ("ch_ab123f") or longer numbers.
+ */
+function containsDigits(hay: Buffer, needle: Buffer, standalone: boolean): boolean {
   if (needle.length === 0) return false;
+  const isAlnum = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
   for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) {
-    const before = hay[at - 1];
-    const after = hay[at + needle.length];
-    const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
-    if (!isDigit(before) && !isDigit(after)) return true;
+    if (!standalone || (!isAlnum(hay[at - 1]) && !isAlnum(hay[at + needle.length]))) return true;
   }
   return false;
 }
 
+/** PAN anywhere, or the security code / postal code as a standalone number in free text. */
+function mentionsCard(text: string | null, card: CardData, freeText: boolean): boolean {
+  if (text === null) return false;
+  const b = Buffer.from(text, 'utf8');
+  if (containsDigits(b, card.number, false)) return true;
+  if (!freeText) return false;
+  return (card.securityCode !== null && containsDigits(b, card.securityCode, true))
+    || (card.postalCode !== null && containsDigits(b, card.postalCode, true));
+}
+
 /**
  * Last line of defence while the card is still in scope: a connector response must not echo the card.
- * A token or reference containing the PAN is refused outright (the adapter is broken); a message that
- * mentions the PAN or security code is dropped.
+ * A token, reference or authorisation code containing the PAN is refused outright (the adapter is broken);
+ * a message that mentions the PAN, security code or postal code is dropped.
  */
 function scrubOutcome(out: ConnectorOutcome, card: CardData, connector: string): ConnectorOutcome {
-  const has = (s: string | null, needle: Buffer | null): boolean => s !== null && needle !== null && containsDigits(Buffer.from(s, 'utf8'), needle);
   for (const v of [out.token, out.connectorReference, out.authorizationCode]) {
-    if (has(v, card.number) || has(v, card.securityCode)) {
+    if (mentionsCard(v, card, false)) {
       throw new ConnectorError('connector-error', connector, { retryable: false, detail: 'the connector response contained card data; discarded' });
     }
   }
-  const message = has(out.message, card.number) || has(out.message, card.securityCode) ? null : sanitizeProcessorText(out.message);
+  const message = mentionsCard(out.message, card, true) ? null : sanitizeProcessorText(out.message);
   return { token: out.token as Token | null, connectorReference: out.connectorReference, authorizationCode: out.authorizationCode, message };
 }
 
 /** Same defence for failures: a connector error whose message echoes the card loses its message. */
 function scrubError(err: unknown, card: CardData): unknown {
   if (!isCardlineError(err)) return err;
-  const bytes = Buffer.from(err.message, 'utf8');
-  if (!containsDigits(bytes, card.number) && !(card.securityCode && containsDigits(bytes, card.securityCode))) return err;
+  if (!mentionsCard(err.message, card, true)) return err;
   const retryable = isConnectorError(err) ? err.retryable : false;
   const code = isConnectorError(err) ? err.code : 'connector-error';
   return new ConnectorError(code, isConnectorError(err) ? err.connector : 'unknown', { retryable, detail: 'processor message withheld: it contained card data' });

@@ -1,4 +1,4 @@
-import type { DtmfDigit } from '../dsp/types.ts';
+import type { DtmfDigit } from '../dsp/index.ts';
 import { CardlineError, type ErrorCode } from '../errors/index.ts';
 import { brandFromPrefix, maxPanLength, securityCodeLength } from './card-brand.ts';
 import {

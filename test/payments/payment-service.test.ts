@@ -377,6 +377,19 @@ test('a connector echoing the card: reference refused, message dropped', async (
   assert.equal(rb.result?.message, null);
 });
 
+test('no false alarm: ids that merely contain the security code digits are accepted', async () => {
+  const hexy: PaymentConnector = {
+    name: 'hexy', capabilities: { tokenize: true, charge: true, refund: false },
+    tokenize: async () => ({ token: 'tok_9f123ab' as never, connectorReference: 'seti_123x', authorizationCode: null, message: null }),
+    charge: async () => ({ token: null, connectorReference: 'ch_ab123cd', authorizationCode: 'A123B9', message: 'ref 41234 approved' }),
+    refund: async () => { throw new ConnectorError('connector-unsupported', 'hexy'); },
+  };
+  const h = makeService({ connector: hexy });
+  const s = await readySession(h); // security code 123
+  const r = await h.service.submit(s.id);
+  assert.deepEqual([r.state, r.result?.connectorReference, r.result?.authorizationCode, r.result?.message], ['succeeded', 'ch_ab123cd', 'A123B9', 'ref 41234 approved']);
+});
+
 test('a failing store surfaces to the command that caused the write', async () => {
   const h = makeService();
   const s = await h.service.create({ callId: 'CA-1', merchantId: 'm-1', intent: 'tokenize' });
