@@ -192,6 +192,16 @@ export class PaymentSessionService {
     return stored;
   }
 
+  /** Like `get`, but null for an unknown id (fits the API's `SessionReader`). */
+  async find(id: string): Promise<MaskedSession | null> {
+    try {
+      return await this.get(id);
+    } catch (err) {
+      if (isCardlineError(err) && err.code === 'session-not-found') return null;
+      throw err;
+    }
+  }
+
   async list(filter: SessionListFilter = {}): Promise<MaskedSession[]> {
     return this.#store.listSessions(filter);
   }

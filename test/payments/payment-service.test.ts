@@ -194,6 +194,7 @@ test('unknown session ids: session-not-found from every command', async () => {
   const h = makeService();
   const id = 'ps_nope';
   await assert.rejects(h.service.get(id), code('session-not-found'));
+  assert.equal(await h.service.find(id), null);
   await assert.rejects(h.service.startCapture(id), code('session-not-found'));
   await assert.rejects(h.service.recapture(id, 'expiry'), code('session-not-found'));
   await assert.rejects(h.service.feedDigits(id, '1'), code('session-not-found'));
