@@ -9,7 +9,7 @@ import { SIGNATURE_HEADER, signatureHeader } from './callback-signature.ts';
 
 /**
  * Status callbacks: each masked event of a session with a callback URL is POSTed as JSON, signed
- * (see callback-signature.ts), at least once, in order per session.
+ * (see callback-signature.ts; the MAC covers exactly the bytes sent), at least once, in order per session.
  *
  * - Retries with exponential back-off and jitter on network errors, timeouts, 408, 425, 429 and 5xx
  *   (honouring Retry-After up to the back-off cap); other statuses and redirects are final.
@@ -52,6 +52,7 @@ interface Delivery {
   eventType: string;
   sequence: number;
   body: string;
+  bodyBytes: Uint8Array;
   attempts: number;
   terminal: boolean;
 }
@@ -180,7 +181,7 @@ export class CallbackDispatcher {
       this.#log.warn({ sessionId: event.sessionId }, 'status callback queue full: superseded event dropped');
     }
     lane.queue.push({
-      id: randomUUID(), sessionId: event.sessionId, url: lane.url, eventType: event.type, sequence: event.sequence, body, attempts: 0, terminal,
+      id: randomUUID(), sessionId: event.sessionId, url: lane.url, eventType: event.type, sequence: event.sequence, body, bodyBytes: Buffer.from(body, 'utf8'), attempts: 0, terminal,
     });
     this.#queued++;
     this.#pump();
@@ -292,12 +293,12 @@ export class CallbackDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': this.#o.userAgent,
-          [SIGNATURE_HEADER]: signatureHeader(this.#secret, d.body),
+          [SIGNATURE_HEADER]: signatureHeader(this.#secret, Math.floor(Date.now() / 1000), d.bodyBytes),
           'Cardline-Delivery': d.id,
           'Cardline-Event': d.eventType,
           'Cardline-Attempt': String(d.attempts),
         },
-        body: d.body,
+        body: d.bodyBytes,
       });
       // the body is not needed; release the connection
       await res.body?.cancel().catch(() => {});

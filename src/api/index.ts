@@ -8,7 +8,7 @@ export { EventHub, EventSubscription, TERMINAL_STATES, type EventHubOptions, typ
 export { EVENTS_PATH } from './event-streams.ts';
 export { CallbackDispatcher, validateCallbackUrl, type CallbackDispatcherOptions, type CallbackStats } from './callback-dispatcher.ts';
 export {
-  computeSignature, DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, signatureHeader, verifyCallbackSignature,
+  computeSignature, DEFAULT_TOLERANCE_SEC, SIGNATURE_HEADER, signatureHeader, verifyCallbackSignature,
   type VerifyOptions, type VerifyResult,
 } from './callback-signature.ts';
 export { maskedEventJson, snapshotEvent, toWireEvent } from './masked-event.ts';

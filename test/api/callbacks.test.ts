@@ -23,39 +23,39 @@ function dispatcher(over: Partial<ConstructorParameters<typeof CallbackDispatche
 
 describe('signature helpers (what merchants use)', () => {
   const body = '{"type":"session.succeeded","sequence":3}';
+  const bytes = Buffer.from(body, 'utf8');
 
-  test('sign then verify', () => {
-    const header = signatureHeader(SECRET, body, 1_800_000_000);
+  test('sign then verify (string or bytes)', () => {
+    const header = signatureHeader(SECRET, 1_800_000_000, bytes);
     assert.match(header, /^t=1800000000,v1=[0-9a-f]{64}$/);
-    assert.deepEqual(verifyCallbackSignature({ payload: body, header, secret: SECRET, now: 1_800_000_010 }), { ok: true, timestamp: 1_800_000_000 });
-    // bytes or string: same MAC
-    assert.equal(verifyCallbackSignature({ payload: Buffer.from(body), header, secret: SECRET, now: 1_800_000_010 }).ok, true);
+    assert.deepEqual(verifyCallbackSignature({ body, header, secret: SECRET, nowSec: 1_800_000_010 }), { ok: true, timestampSec: 1_800_000_000 });
+    assert.equal(verifyCallbackSignature({ body: bytes, header, secret: SECRET, nowSec: 1_800_000_010 }).ok, true);
   });
 
   test('the MAC is HMAC-SHA256 over "<t>.<body>" (independent computation)', async () => {
     const { createHmac } = await import('node:crypto');
-    assert.equal(computeSignature(SECRET, 42, body), createHmac('sha256', SECRET).update(`42.${body}`).digest('hex'));
+    assert.equal(computeSignature(SECRET, 42, bytes), createHmac('sha256', SECRET).update(`42.${body}`).digest('hex'));
   });
 
-  test('refusals: tampered body, wrong secret, old timestamp, missing or malformed header', () => {
+  test('refusals: tampered body, wrong secret, stale or future timestamp, missing or malformed header', () => {
     const t = 1_800_000_000;
-    const header = signatureHeader(SECRET, body, t);
-    const v = (o: Partial<Parameters<typeof verifyCallbackSignature>[0]>) => verifyCallbackSignature({ payload: body, header, secret: SECRET, now: t, ...o });
-    assert.deepEqual(v({ payload: body.replace('3', '4') }), { ok: false, reason: 'no-matching-signature' });
-    assert.deepEqual(v({ secret: `${SECRET}x` }), { ok: false, reason: 'no-matching-signature' });
-    assert.deepEqual(v({ now: t + 301 }), { ok: false, reason: 'timestamp-out-of-tolerance' });
-    assert.deepEqual(v({ now: t - 301 }), { ok: false, reason: 'timestamp-out-of-tolerance' });
-    assert.equal(v({ now: t + 10_000, toleranceSeconds: 0 }).ok, true);
-    assert.deepEqual(v({ header: undefined }), { ok: false, reason: 'missing-header' });
-    assert.deepEqual(v({ header: 'v1=abc' }), { ok: false, reason: 'malformed-header' });
-    assert.deepEqual(v({ header: `t=${t}` }), { ok: false, reason: 'malformed-header' });
-    assert.deepEqual(v({ header: 'x'.repeat(5000) }), { ok: false, reason: 'malformed-header' });
+    const header = signatureHeader(SECRET, t, bytes);
+    const v = (o: Partial<Parameters<typeof verifyCallbackSignature>[0]>) => verifyCallbackSignature({ body, header, secret: SECRET, nowSec: t, ...o });
+    assert.deepEqual(v({ body: body.replace('3', '4') }), { ok: false, reason: 'mismatch' });
+    assert.deepEqual(v({ secret: `${SECRET}x` }), { ok: false, reason: 'mismatch' });
+    assert.deepEqual(v({ nowSec: t + 301 }), { ok: false, reason: 'stale' });
+    assert.deepEqual(v({ nowSec: t - 301 }), { ok: false, reason: 'stale' });
+    assert.equal(v({ nowSec: t + 1000, toleranceSec: 2000 }).ok, true);
+    assert.deepEqual(v({ header: undefined }), { ok: false, reason: 'missing' });
+    assert.deepEqual(v({ header: 'v1=abc' }), { ok: false, reason: 'malformed' });
+    assert.deepEqual(v({ header: `t=${t}` }), { ok: false, reason: 'malformed' });
   });
 
-  test('secret rotation: any matching v1 entry is accepted', () => {
+  test('secret rotation: any matching v1 entry, or any of several secrets, is accepted', () => {
     const t = 1_800_000_000;
-    const header = `t=${t},v1=${computeSignature('old_secret_0123456789', t, body)},v1=${computeSignature(SECRET, t, body)}`;
-    assert.equal(verifyCallbackSignature({ payload: body, header, secret: SECRET, now: t }).ok, true);
+    const header = `t=${t},v1=${computeSignature('old_secret_0123456789', t, bytes)},v1=${computeSignature(SECRET, t, bytes)}`;
+    assert.equal(verifyCallbackSignature({ body, header, secret: SECRET, nowSec: t }).ok, true);
+    assert.equal(verifyCallbackSignature({ body, header: signatureHeader(SECRET, t, bytes), secret: ['other_secret_0123456', SECRET], nowSec: t }).ok, true);
   });
 });
 
@@ -89,7 +89,7 @@ describe('dispatcher against a local receiver', () => {
       assert.deepEqual(rx.received.map((r) => JSON.parse(r.body).sequence), [1, 2, 3, 4, 5]);
       for (const r of rx.received) {
         assert.equal(r.headers['content-type'], 'application/json');
-        assert.equal(verifyCallbackSignature({ payload: r.body, header: r.headers[SIGNATURE_HEADER.toLowerCase()], secret: SECRET }).ok, true);
+        assert.equal(verifyCallbackSignature({ body: r.body, header: String(r.headers[SIGNATURE_HEADER.toLowerCase()]), secret: SECRET }).ok, true);
         assert.match(String(r.headers['cardline-delivery']), /^[0-9a-f-]{36}$/);
         assert.equal(r.headers['cardline-event'], 'field.progress');
         assert.deepEqual(Object.keys(JSON.parse(r.body)).sort(), ['at', 'sequence', 'session', 'sessionId', 'type']);
@@ -115,7 +115,7 @@ describe('dispatcher against a local receiver', () => {
       const ids = new Set(rx.received.map((r) => r.headers['cardline-delivery']));
       assert.equal(ids.size, 1, 'one delivery id across retries');
       assert.deepEqual(rx.received.map((r) => r.headers['cardline-attempt']), ['1', '2', '3', '4']);
-      for (const r of rx.received) assert.equal(verifyCallbackSignature({ payload: r.body, header: r.headers['cardline-signature'], secret: SECRET }).ok, true);
+      for (const r of rx.received) assert.equal(verifyCallbackSignature({ body: r.body, header: String(r.headers['cardline-signature']), secret: SECRET }).ok, true);
       for (let i = 1; i < 4; i++) assert.ok((rx.received[i]?.at ?? 0) - (rx.received[i - 1]?.at ?? 0) >= 1, 'back-off between attempts');
       assert.deepEqual({ ...d.stats(), registered: 0 }, { registered: 0, queued: 0, inFlight: 0, delivered: 1, failed: 0, dropped: 0, retries: 3 });
       const logged = lines.join('');
@@ -217,7 +217,7 @@ describe('status callbacks through a running server', () => {
       await rx.waitFor(2);
       assert.deepEqual(rx.received.map((r) => r.headers['cardline-event']), ['field.started', 'session.succeeded']);
       for (const r of rx.received) {
-        assert.equal(verifyCallbackSignature({ payload: r.body, header: r.headers['cardline-signature'], secret: CALLBACK_SECRET }).ok, true);
+        assert.equal(verifyCallbackSignature({ body: r.body, header: String(r.headers['cardline-signature']), secret: CALLBACK_SECRET }).ok, true);
       }
     } finally {
       await s.close();
