@@ -41,6 +41,18 @@ export const ERROR_CATALOGUE = {
   'connector-unsupported': { status: 501, summary: 'The payment connector does not support this operation' },
   'card-declined': { status: 402, summary: 'The card was declined' },
   'insufficient-funds': { status: 402, summary: 'The card has insufficient funds' },
+  // --- media: RTP/RTCP/SRTP/SDP codecs and ports (src/media/; details carry offsets and lengths only) --
+  'rtp-malformed': { status: 400, summary: 'The RTP packet is malformed' },
+  'rtcp-malformed': { status: 400, summary: 'The RTCP packet is malformed' },
+  'telephone-event-malformed': { status: 400, summary: 'The RFC 4733 telephone-event payload is malformed' },
+  'srtp-malformed': { status: 400, summary: 'The SRTP or SRTCP packet is malformed' },
+  'srtp-auth-failed': { status: 400, summary: 'The SRTP or SRTCP authentication tag does not match' },
+  'srtp-replay': { status: 400, summary: 'The SRTP or SRTCP packet is a replay or too old' },
+  'srtp-invalid-key': { status: 400, summary: 'The SRTP master key or salt is not valid' },
+  'sdes-malformed': { status: 400, summary: 'The SDES crypto attribute is malformed' },
+  'sdp-malformed': { status: 400, summary: 'The SDP is malformed' },
+  'sdp-not-acceptable': { status: 488, summary: 'The SDP offers nothing Cardline can accept' },
+  'media-ports-exhausted': { status: 503, summary: 'No free RTP port pair is left in the configured range' },
   // --- store -----------------------------------------------------------------------------------------
   'store-error': { status: 500, summary: 'The database could not complete the operation' },
   // --- HTTP API / config ----------------------------------------------------------------------------
