@@ -16,6 +16,7 @@ import { installOpenApi } from './openapi.ts';
 import { installRequestLog } from './request-log.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerSessionReadRoutes, type SessionReader } from './routes/session-reads.ts';
+import { registerSessionCommandRoutes, serviceReader, type SessionService } from './routes/session-commands.ts';
 import { ErrorBody, SessionEventSchema } from './schemas.ts';
 
 export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'>;
@@ -32,7 +33,13 @@ export interface BuildServerOptions {
   authorizer?: Authorizer;
   /** default: a new hub; the payment-session service publishes into it */
   hub?: EventHub;
-  /** default: reads from the store */
+  /**
+   * The payment-session service (src/payments `PaymentSessionService`). With it: the command routes, reads
+   * through the service (live sessions first), and its events published to the hub. Without it: read-only
+   * routes over the store.
+   */
+  payments?: SessionService;
+  /** read source when there is no `payments`; default: the store */
   sessions?: SessionReader;
   /** for callbacks (tests inject a recording fetch) */
   fetch?: typeof fetch;
@@ -126,12 +133,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   await installOpenApi(app);
 
-  const reader: SessionReader = opts.sessions ?? {
+  const payments = opts.payments;
+  const reader: SessionReader = payments !== undefined ? serviceReader(payments) : opts.sessions ?? {
     get: (id) => opts.store.getSession(id),
     list: (f) => opts.store.listSessions(f),
   };
   registerHealthRoute(app);
   registerSessionReadRoutes(app, reader);
+  if (payments !== undefined) {
+    // every masked event, saved and in order per session, fans out to streams and status callbacks
+    const off = payments.onEvent((ev) => hub.publish(ev));
+    app.addHook('onClose', async () => { off(); });
+    registerSessionCommandRoutes(app, { service: payments, hub, callbacks, allowHttpCallbacks: opts.config.callbacks.allowHttp });
+  }
   registerEventRoutes(app, {
     hub,
     snapshot: (id: SessionId) => reader.get(id),

@@ -15,4 +15,5 @@ export { maskedEventJson, snapshotEvent, toWireEvent } from './masked-event.ts';
 export { errorBody, toCardlineError } from './errors.ts';
 export { CARDLINE_VERSION } from './openapi.ts';
 export type { SessionReader } from './routes/session-reads.ts';
+export { serviceReader, type SessionService } from './routes/session-commands.ts';
 export * as schemas from './schemas.ts';

@@ -101,3 +101,71 @@ export const HealthBody = Type.Object({
   version: Type.String(),
   uptimeSeconds: Type.Number(),
 }, { additionalProperties: false });
+
+// --- session commands --------------------------------------------------------------------------------------
+
+/** Same rule as the domain's ids: letters, digits and `_.:@+-`, 1-128 characters. */
+const IdText = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$', description });
+const Terminator = Type.Union([Type.Literal('#'), Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D'), Type.Null()]);
+
+const fieldOptionProps = {
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'invalid attempts before the field gives up (default 3)' })),
+  interDigitTimeoutMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000, description: 'pause after a key that ends the entry (default 10 s)' })),
+  totalTimeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 3_600_000, description: 'time allowed for one attempt (default 120 s)' })),
+  terminator: Type.Optional(Terminator),
+  required: Type.Optional(Type.Boolean({ description: 'postal-code only' })),
+  minLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'postal-code only' })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'postal-code only' })),
+};
+export const FieldOptionsSchema = Type.Object(fieldOptionProps, { additionalProperties: false });
+export const FieldSpecSchema = Type.Union([CardFieldSchema, Type.Object({ field: CardFieldSchema, ...fieldOptionProps }, { additionalProperties: false })]);
+
+export const CaptureConfigSchema = Type.Object({
+  fields: Type.Optional(Type.Array(FieldSpecSchema, { minItems: 2, maxItems: 4, description: 'capture order; must include card-number and expiry' })),
+  fieldDefaults: Type.Optional(FieldOptionsSchema),
+  acceptedBrands: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(CardBrandSchema, { minItems: 1, maxItems: 9 })])),
+  onMaxAttempts: Type.Optional(Type.Union([Type.Literal('fail'), Type.Literal('wait-for-agent')])),
+  expiry: Type.Optional(Type.Object({
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    maxYearsAhead: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  }, { additionalProperties: false })),
+  sessionTtlMs: Type.Optional(Type.Integer({ minimum: 10_000, maximum: 86_400_000 })),
+  autoAdvance: Type.Optional(Type.Boolean()),
+  maxSubmitAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+}, { additionalProperties: false });
+
+const Amount = Type.Integer({ minimum: 1, maximum: 1e12, description: 'minor units (pence, cents)' });
+const Currency = Type.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 alphabetic code' });
+const Description = Type.String({ maxLength: 255, description: 'free text; a card-number-like digit run is refused' });
+const Reference = Type.String({ maxLength: 128, description: 'merchant reference; a card-number-like digit run is refused' });
+
+export const CreateSessionBody = Type.Object({
+  callId: IdText('the call this payment belongs to'),
+  merchantId: IdText('merchant whose connector and capture defaults apply'),
+  channel: Type.Optional(ChannelSchema),
+  intent: IntentSchema,
+  fields: Type.Optional(Type.Array(FieldSpecSchema, { minItems: 2, maxItems: 4, description: 'shorthand for capture.fields' })),
+  capture: Type.Optional(CaptureConfigSchema),
+  amountMinor: Type.Optional(Type.Union([Amount, Type.Null()])),
+  currency: Type.Optional(Type.Union([Currency, Type.Null()])),
+  description: Type.Optional(Type.Union([Description, Type.Null()])),
+  reference: Type.Optional(Type.Union([Reference, Type.Null()])),
+  startCapture: Type.Optional(Type.Boolean({ description: 'start capturing the first field at once (typical for IVR)' })),
+  statusCallbackUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'https URL that receives every masked event of this session, signed (Cardline-Signature)' })),
+}, { additionalProperties: false });
+export type CreateSessionBodyT = Static<typeof CreateSessionBody>;
+
+export const CaptureBody = Type.Object({
+  field: Type.Optional(CardFieldSchema),
+}, { additionalProperties: false, description: 'no field: start the next pending one; a field: (re-)capture it' });
+
+export const DigitsBody = Type.Object({
+  digits: Type.String({ pattern: '^[0-9A-D*#]{1,64}$', description: 'DTMF keys in order (0-9 * # A-D), at most 64 per call' }),
+}, { additionalProperties: false });
+
+export const AmountBody = Type.Object({
+  amountMinor: Type.Union([Amount, Type.Null()]),
+  currency: Type.Union([Currency, Type.Null()]),
+  description: Type.Optional(Type.Union([Description, Type.Null()])),
+  reference: Type.Optional(Type.Union([Reference, Type.Null()])),
+}, { additionalProperties: false });

@@ -11,6 +11,8 @@ import { hashApiKey, isSha256Hex } from './secrets.ts';
  * to sign; API keys are held only as SHA-256 hashes (PCI DSS 4.0 req. 8.3.2: authentication factors
  * unreadable in storage).
  */
+const ConnectorEntry = Type.Object({ type: Type.Union([Type.Literal('sandbox'), Type.Literal('webhook'), Type.Literal('stripe')]) }, { additionalProperties: true });
+
 export const ConfigSchema = Type.Object({
   host: Type.String({ minLength: 1, description: 'address to listen on; 127.0.0.1 by default (put a TLS proxy in front for remote access)' }),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -35,6 +37,15 @@ export const ConfigSchema = Type.Object({
     maxBackoffMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
     concurrency: Type.Integer({ minimum: 1, maximum: 256 }),
   }, { additionalProperties: false }),
+  /**
+   * Payment connectors per merchant, handed to src/connectors' registry (which validates each entry at
+   * startup): `{ default: { type: 'sandbox' }, merchants: { acme: { type: 'stripe', apiKey: '…' } } }`.
+   * null = the built-in sandbox for every merchant.
+   */
+  connectors: Type.Union([Type.Null(), Type.Object({
+    default: Type.Optional(Type.Union([Type.Null(), ConnectorEntry])),
+    merchants: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' }), ConnectorEntry)),
+  }, { additionalProperties: false })]),
 }, { additionalProperties: false });
 
 export type CardlineConfig = Static<typeof ConfigSchema>;
@@ -51,6 +62,7 @@ export function defaultConfig(cwd: string = process.cwd()): CardlineConfig {
     bodyLimitBytes: 64 * 1024,
     events: { heartbeatMs: 15_000, bufferSize: 64 },
     callbacks: { secret: null, allowHttp: false, maxQueue: 10_000, maxAttempts: 6, timeoutMs: 5_000, backoffMs: 500, maxBackoffMs: 60_000, concurrency: 8 },
+    connectors: null,
   };
 }
 

@@ -20,7 +20,7 @@ interface Doc {
 let s: TestServer;
 let doc: Doc;
 before(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ payments: true });
   const res = await fetch(`${s.url}/openapi.json`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);

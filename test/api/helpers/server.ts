@@ -6,12 +6,13 @@ import { buildServer, type ApiServer, type BuildServerOptions } from '../../../s
 import { defaultConfig, generateApiKey, hashApiKey, type CardlineConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/log/index.ts';
 import { openStore, sqlitePathIn } from '../../../src/store/index.ts';
-import type { PaymentStore } from '../../../src/payments/ports.ts';
+import { PaymentSessionService, type PaymentStore } from '../../../src/payments/index.ts';
 
 export const CALLBACK_SECRET = 'whsec_test_secret_0123456789abcdef';
 
 export interface TestServer {
   app: ApiServer;
+  payments: PaymentSessionService | null;
   url: string;
   key: string;
   store: PaymentStore;
@@ -27,6 +28,8 @@ export interface TestServerOptions {
   build?: Partial<BuildServerOptions>;
   /** add routes before listening (e.g. test-only routes) */
   routes?: (app: ApiServer) => void;
+  /** wire a real PaymentSessionService (sandbox connector) over the SQLite store */
+  payments?: boolean;
 }
 
 /** A real server on 127.0.0.1 port 0 over a real SQLite file in a temp dir, logs captured at debug level. */
@@ -44,14 +47,16 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => { logs.push(s); } } });
   const store = await openStore({ kind: 'sqlite', path: sqlitePathIn(dir) });
-  const app = await buildServer({ config, store, logger, ...o.build });
+  const payments = o.payments === true ? new PaymentSessionService({ store, logger }) : null;
+  const app = await buildServer({ config, store, logger, ...(payments !== null ? { payments } : {}), ...o.build });
   o.routes?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
-    app, url: `http://127.0.0.1:${port}`, key, store, dir, logs,
+    app, payments, url: `http://127.0.0.1:${port}`, key, store, dir, logs,
     auth: { authorization: `Bearer ${key}` },
     close: async () => {
+      await payments?.close();
       await app.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
