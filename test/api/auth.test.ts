@@ -156,3 +156,22 @@ describe('issue 5 seam', () => {
     }
   });
 });
+
+test('least privilege: a media-layer credential (sessions:digits only) can feed digits but not create, read or submit', async () => {
+  const media: Principal = { kind: 'service', id: 'svc-media', permissions: new Set(['sessions:digits']), merchantId: null };
+  const s = await startTestServer({ payments: true, build: { authenticator: { authenticate: async (req) => (req.headers['x-role'] === 'media' ? media : { kind: 'api-key', id: 'admin', permissions: 'all', merchantId: null }) } } });
+  try {
+    const json = { 'content-type': 'application/json' };
+    const created = await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ callId: 'c', merchantId: 'm', intent: 'tokenize', startCapture: true }) });
+    const id = ((await created.json()) as { id: string }).id;
+    const asMedia = { ...json, 'x-role': 'media' };
+    const digits = await fetch(`${s.url}/v1/sessions/${id}/digits`, { method: 'POST', headers: asMedia, body: JSON.stringify({ digits: '41' }) });
+    assert.equal(digits.status, 200);
+    assert.equal(((await digits.json()) as { fields: { digitCount: number }[] }).fields[0]?.digitCount, 2);
+    assert.equal((await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: asMedia, body: JSON.stringify({ callId: 'c', merchantId: 'm', intent: 'tokenize' }) })).status, 403);
+    assert.equal((await fetch(`${s.url}/v1/sessions/${id}`, { headers: asMedia })).status, 403);
+    assert.equal((await fetch(`${s.url}/v1/sessions/${id}/submit`, { method: 'POST', headers: { 'x-role': 'media' } })).status, 403);
+  } finally {
+    await s.close();
+  }
+});

@@ -58,6 +58,10 @@ test('invalid configuration → invalid-config naming the path, never the secret
     assert.match(code(() => loadConfig({ env: { CARDLINE_PORT: 'eighty' } })), /^invalid-config: The configuration is not valid: CARDLINE_PORT/);
     assert.match(code(() => loadConfig({ env: { CARDLINE_PORT: '70000' } })), /^invalid-config: The configuration is not valid: \/port/);
     assert.match(code(() => loadConfig({ env: { CARDLINE_API_KEY_SHA256: 'xyz' } })), /^invalid-config: The configuration is not valid: \/apiKeySha256/);
+    writeFileSync(file, JSON.stringify({ connectors: { default: { type: 'paypal' } } }));
+    assert.match(code(() => loadConfig({ env: {}, file, cwd: t.dir })), /^invalid-config: The configuration is not valid: \/connectors/);
+    writeFileSync(file, JSON.stringify({ connectors: { merchants: { acme: { type: 'webhook', url: 'https://pay.acme.example/x', secret: 's' } } } }));
+    assert.equal(loadConfig({ env: {}, file, cwd: t.dir }).connectors?.merchants?.acme?.type, 'webhook');
     writeFileSync(file, JSON.stringify({ unknownKey: 1 }));
     assert.match(code(() => loadConfig({ env: {}, file, cwd: t.dir })), /^invalid-config/);
     assert.match(code(() => loadConfig({ env: {}, file: join(t.dir, 'missing.json'), cwd: t.dir })), /^invalid-config: The configuration is not valid: cannot read/);

@@ -42,6 +42,13 @@ test('cardline serve: first start prints the URL and a one-time key; it works; S
     assert.equal((await fetch(`${url}/health`)).status, 200);
     assert.equal((await fetch(`${url}/v1/sessions`)).status, 401);
     assert.equal((await fetch(`${url}/v1/sessions`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+    // the payment-session service is wired: a session is created, and left open when the server stops
+    const created = await fetch(`${url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ callId: 'call-1', merchantId: 'acme', intent: 'tokenize', startCapture: true }),
+    });
+    assert.equal(created.status, 201);
+    const sessionId = ((await created.json()) as { id: string }).id;
     a.child.kill('SIGTERM');
     assert.equal(await a.exit, 0);
     assert.match(a.out(), /SIGTERM, shutting down\ncardline: stopped\n$/);
@@ -54,6 +61,10 @@ test('cardline serve: first start prints the URL and a one-time key; it works; S
     assert.doesNotMatch(b.out(), /generated API key/);
     const url2 = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(b.out())?.[1];
     assert.equal((await fetch(`${url2}/v1/sessions`, { headers: { 'x-api-key': key } })).status, 200, 'same key after restart');
+    // the open session was expired at shutdown (its card data died with the process) and is read from SQLite
+    const after = await fetch(`${url2}/v1/sessions/${sessionId}`, { headers: { 'x-api-key': key } });
+    assert.equal(after.status, 200);
+    assert.equal(((await after.json()) as { state: string }).state, 'expired');
     b.child.kill('SIGINT');
     assert.equal(await b.exit, 0);
   } finally { t.cleanup(); }
