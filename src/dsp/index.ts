@@ -15,5 +15,4 @@ export {
 export { resample, Resampler, type ResamplerOptions } from './resample.ts';
 
 // --- DTMF engine (src/dsp/dtmf/) ------------------------------------------------------------------------
-export { detectDtmf, DtmfDetector, DEFAULT_DETECTOR_OPTIONS, type DtmfDetectorOptions } from './dtmf/detector.ts';
-export { generateSequence, generateTone, type SequenceSpec, type ToneSpec } from './dtmf/generator.ts';
+export * from './dtmf/index.ts';

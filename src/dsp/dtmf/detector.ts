@@ -112,6 +112,8 @@ export interface DtmfBlockView {
   readonly colEnergy: Float64Array;
   bestRow: number;
   bestCol: number;
+  /** True when the block carries DTMF for this receiver: a hit, or the active digit going on. */
+  tone: boolean;
   /** True when a digit was confirmed at the end of this block. */
   digitConfirmed: boolean;
 }
@@ -165,7 +167,7 @@ export class DtmfDetector {
 
   // --- per-block analysis scratch ---
   private readonly view: DtmfBlockView = {
-    index: 0, energy: 0, rowEnergy: new Float64Array(4), colEnergy: new Float64Array(4), bestRow: 0, bestCol: 0, digitConfirmed: false,
+    index: 0, energy: 0, rowEnergy: new Float64Array(4), colEnergy: new Float64Array(4), bestRow: 0, bestCol: 0, tone: false, digitConfirmed: false,
   };
   private readonly probes: HannProbe[];
   private readonly fitter = new ToneFitter();
@@ -348,6 +350,7 @@ export class DtmfDetector {
     const v = this.view;
     v.index = this.block;
     v.digitConfirmed = false;
+    v.tone = false;
     const re = v.rowEnergy;
     const ce = v.colEnergy;
     let br = 0;
@@ -485,6 +488,7 @@ export class DtmfDetector {
 
   /** A block that carries the active digit by the nominal checks. */
   private keepActive(): void {
+    this.view.tone = true;
     this.misses = 0;
     this.lastGoodBlock = this.block;
     this.lastGoodAmp = -1; // fitted only if it turns out to be the last one (refinedEnd)
@@ -494,6 +498,7 @@ export class DtmfDetector {
   private step(hit: number): void {
     const b = this.block;
     const hitAmp = hit !== NONE ? this.hitAmpRow + this.hitAmpCol : 0;
+    if (hit !== NONE) this.view.tone = true;
     if (this.state === State.Active) {
       let good = hit === this.digit;
       let amp = hitAmp;
@@ -502,6 +507,7 @@ export class DtmfDetector {
         amp = this.fitter.amplitude(0) + this.fitter.amplitude(1);
       }
       if (good) {
+        this.view.tone = true;
         this.misses = 0;
         this.lastGoodBlock = b;
         this.lastGoodAmp = amp;
