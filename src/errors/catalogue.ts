@@ -66,6 +66,16 @@ export const ERROR_CATALOGUE = {
   'forbidden': { status: 403, summary: 'The credentials do not grant this permission' },
   'invalid-config': { status: 400, summary: 'The configuration is not valid' },
   'invalid-callback-url': { status: 400, summary: 'The status callback URL is not acceptable' },
+  // --- SIP (src/sip/): `detail` names headers, lengths and states, never a header value or a body --------
+  'sip-malformed': { status: 400, summary: 'The SIP message is malformed' },
+  'sip-message-too-large': { status: 413, summary: 'The SIP message is larger than allowed' },
+  'sip-version-unsupported': { status: 505, summary: 'The SIP version is not supported' },
+  'sip-invalid-message': { status: 500, summary: 'A SIP message to send is not valid' },
+  'sip-transport-error': { status: 502, summary: 'The SIP transport could not deliver the message' },
+  'sip-timeout': { status: 504, summary: 'The SIP peer did not answer in time' },
+  'sip-state': { status: 500, summary: 'The SIP transaction or dialog cannot do that in its current state' },
+  'sip-auth-failed': { status: 401, summary: 'SIP digest authentication failed' },
+  'sip-auth-unsupported': { status: 502, summary: 'The SIP authentication challenge is not supported' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
