@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { CardlineError, isCardlineError } from '../../errors/index.ts';
+import { CardlineError } from '../../errors/index.ts';
 import type {
   CardField, CreateSessionParams, MaskedSession, SessionDetails, SessionEvent, SessionListFilter,
 } from '../../payments/index.ts';
@@ -19,6 +19,8 @@ import type { SessionReader } from './session-reads.ts';
 export interface SessionService {
   create(p: CreateSessionParams): Promise<MaskedSession>;
   get(id: string): Promise<MaskedSession>;
+  /** like `get`, null for an unknown id */
+  find(id: string): Promise<MaskedSession | null>;
   list(filter?: SessionListFilter): Promise<MaskedSession[]>;
   startCapture(id: string, field?: CardField): Promise<MaskedSession>;
   feedDigits(id: string, keys: string): Promise<MaskedSession>;
@@ -30,17 +32,7 @@ export interface SessionService {
 
 /** Reads through the service: live sessions from memory, finished ones from the store. */
 export function serviceReader(svc: SessionService): SessionReader {
-  return {
-    get: async (id) => {
-      try {
-        return await svc.get(id);
-      } catch (err) {
-        if (isCardlineError(err) && err.code === 'session-not-found') return null;
-        throw err;
-      }
-    },
-    list: (filter) => svc.list(filter),
-  };
+  return { get: (id) => svc.find(id), list: (filter) => svc.list(filter) };
 }
 
 type IdReq<B = unknown> = FastifyRequest<{ Params: Static<typeof SessionIdParams>; Body: B }>;
