@@ -9,16 +9,18 @@
  *
  * Offline masking is time-aligned: a file has no real-time constraint, so `mask` drops the masker's
  * look-ahead delay and OUT has exactly the length and timeline of IN (spans map 1:1 onto the input).
- * The look-ahead still matters: it is how far before the detected onset the mask begins.
+ * Where the masker masks is decided per analysis block, independent of the look-ahead; the option is
+ * kept so a file can be masked with exactly the settings of a live call.
  */
 import { renameSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CardlineError } from '../../errors/index.ts';
 import {
-  detectDtmf, generateSequence, isDtmfDigit, parseWav, pickChannel, resample, SAMPLE_RATE, serializeWav,
+  detectDtmf, DtmfMasker, generateSequence, isDtmfDigit, MIN_LOOKAHEAD_SAMPLES, parseWav, pickChannel, renderMask, resample,
+  SAMPLE_RATE, serializeWav,
   WAV_ALAW, WAV_MAX_SAMPLE_RATE, WAV_MIN_SAMPLE_RATE, WAV_PCM16, WAV_ULAW,
-  type MaskSpan, type WavAudio, type WavFormat,
+  type MaskerSpan, type MaskMode, type MaskSpan, type WavAudio, type WavFormat,
 } from '../../dsp/index.ts';
 import type { CliIo } from '../main.ts';
 
@@ -92,6 +94,9 @@ function to8k(samples: Int16Array, rate: number): Int16Array {
   return rate === SAMPLE_RATE ? samples : resample(samples, rate, SAMPLE_RATE);
 }
 
+/** Shortest look-ahead the masker accepts (two analysis blocks), in ms. */
+const MIN_LOOKAHEAD_MS = (MIN_LOOKAHEAD_SAMPLES * 1000) / SAMPLE_RATE;
+
 const ms = (samples: number): string => ((samples * 1000) / SAMPLE_RATE).toFixed(1);
 
 function describeFormat(f: WavFormat, rate: number, channels: number): string {
@@ -100,20 +105,51 @@ function describeFormat(f: WavFormat, rate: number, channels: number): string {
   return `${enc}, ${rate} Hz, ${channels} channel${channels === 1 ? '' : 's'}`;
 }
 
-/** Sorted union of spans (overlapping or touching spans merge). */
-export function unionSpans(spans: readonly MaskSpan[]): MaskSpan[] {
-  const sorted = [...spans].sort((a, b) => a.startSample - b.startSample);
-  const out: MaskSpan[] = [];
-  for (const s of sorted) {
-    const last = out[out.length - 1];
-    if (last && s.startSample <= last.endSample) last.endSample = Math.max(last.endSample, s.endSample);
-    else out.push({ startSample: s.startSample, endSample: s.endSample });
+/**
+ * Combines the spans DtmfMasker reported on several channels of one file into one list in the 8 kHz
+ * timeline: overlapping spans merge (their union is masked), and a merged span is split at the key presses
+ * of the channel that saw the most of them inside it, so `renderMask` gives one beep per key press, as the
+ * streaming masker does (echo of a key on another channel adds no second beep). Spans that merely touch
+ * stay separate: that is how the masker itself splits a run of several key presses.
+ */
+export function combineChannelSpans(perChannel: readonly (readonly MaskSpan[])[]): MaskerSpan[] {
+  const all = perChannel
+    .flatMap((spans, channel) => spans.map((s) => ({
+      start: s.startSample, end: s.endSample, channel,
+      keyPress: !('keyPress' in s && (s as MaskerSpan).keyPress === false),
+    })))
+    .filter((s) => s.end > s.start)
+    .sort((a, b) => a.start - b.start || a.channel - b.channel);
+  const out: MaskerSpan[] = [];
+  let i = 0;
+  while (i < all.length) {
+    const first = all[i] as (typeof all)[number];
+    let end = first.end;
+    let j = i + 1;
+    while (j < all.length && (all[j] as (typeof all)[number]).start < end) end = Math.max(end, (all[j++] as (typeof all)[number]).end);
+    const group = all.slice(i, j);
+    // the channel with the most key presses in this group (lowest channel number on a tie)
+    const counts = new Map<number, number>();
+    for (const s of group) if (s.keyPress) counts.set(s.channel, (counts.get(s.channel) ?? 0) + 1);
+    let best = -1;
+    let bestCount = 0;
+    for (const [ch, n] of counts) if (n > bestCount || (n === bestCount && ch < best)) { best = ch; bestCount = n; }
+    if (bestCount === 0) {
+      out.push({ startSample: first.start, endSample: end, keyPress: false });
+    } else {
+      const starts = group.filter((s) => s.keyPress && s.channel === best).map((s) => s.start);
+      for (let k = 0; k < starts.length; k++) {
+        out.push({ startSample: k === 0 ? first.start : (starts[k] as number), endSample: k + 1 < starts.length ? (starts[k + 1] as number) : end, keyPress: true });
+      }
+    }
+    i = j;
   }
   return out;
 }
 
 // ------------------------------------------------------------------------------------------- commands
 interface DetectOptions { json?: boolean; channel: number | 'mix'; allowTruncated?: boolean }
+interface MaskOptions { json?: boolean; channel: number | 'all'; mode: MaskMode; lookaheadMs: number; allowTruncated?: boolean }
 interface GenerateOptions { on: number; off: number; level: number; twist: number; rate: number; encoding: 'pcm16' | 'ulaw' | 'alaw' }
 
 function runDetect(file: string, opts: DetectOptions, io: CliIo): void {
@@ -130,6 +166,42 @@ function runDetect(file: string, opts: DetectOptions, io: CliIo): void {
       ? `{"digit":${JSON.stringify(e.digit)},"startMs":${ms(e.startSample)},"endMs":${ms(e.endSample)}}\n`
       : `${e.digit}  ${ms(e.startSample)}–${ms(e.endSample)} ms\n`);
   }
+}
+
+function runMask(input: string, output: string, opts: MaskOptions, io: CliIo): void {
+  const wav = readWav(input, opts.allowTruncated ?? false, io);
+  const rate = wav.sampleRate;
+  if (opts.channel !== 'all') checkChannel(opts.channel, wav);
+  const analysed = opts.channel === 'all' ? wav.channels.map((_, i) => i) : [opts.channel];
+
+  // 1. Run the streaming masker over the 8 kHz version of every analysed channel, collecting the spans it
+  //    masks (input timeline). Echo of the caller's keys on the agent leg is found and masked too.
+  const perChannel = analysed.map((c) => {
+    const spans: MaskSpan[] = [];
+    const masker = new DtmfMasker({ mode: opts.mode, lookaheadMs: opts.lookaheadMs, onSpan: (s) => spans.push({ ...s }) });
+    masker.process(to8k(wav.channels[c] as Int16Array, rate));
+    masker.flush();
+    return spans;
+  });
+  const spans = combineChannelSpans(perChannel);
+
+  // 2. Render the union into EVERY channel at the native rate (renderMask scales the 8 kHz spans), then
+  //    drop the look-ahead delay: OUT is time-aligned with IN and has its length.
+  const masked = wav.channels.map((ch, c) => {
+    const rendered = renderMask(ch, rate, spans, { mode: opts.mode, lookaheadMs: opts.lookaheadMs, seed: 0x5eed + c });
+    const delay = rendered.length - ch.length;
+    return rendered.slice(delay, delay + ch.length);
+  });
+  writeFileAtomic(output, serializeWav({ sampleRate: rate, channels: masked, format: wav.format }));
+
+  for (const s of spans) {
+    io.stdout(opts.json
+      ? `{"startMs":${ms(s.startSample)},"endMs":${ms(s.endSample)}}\n`
+      : `masked  ${ms(s.startSample)}–${ms(s.endSample)} ms\n`);
+  }
+  const n = wav.channels.length;
+  const scope = opts.channel === 'all' ? `all ${n} channel${n === 1 ? '' : 's'}` : `channel ${opts.channel}`;
+  io.stderr(`cardline: masked ${spans.length} span${spans.length === 1 ? '' : 's'} found in ${scope} (mode ${opts.mode}); wrote ${output} (${describeFormat(wav.format, rate, n)})\n`);
 }
 
 function runGenerate(cmd: Command, digitsArg: string, output: string, opts: GenerateOptions, io: CliIo): void {
@@ -177,6 +249,30 @@ Examples:
   $ cardline dtmf detect call.wav --json --channel 1
 ${EXIT_CODES_HELP}`)
     .action((file: string, opts: DetectOptions) => runDetect(file, opts, io));
+
+  dtmf
+    .command('mask')
+    .description('write a copy of a WAV file with every DTMF tone replaced, in the same format')
+    .argument('<in>', 'input WAV file')
+    .argument('<out>', 'output WAV file (same encoding, rate, channels and length as <in>)')
+    .addOption(new Option('--mode <mode>', 'what replaces a tone: a flat beep, silence, or comfort noise').choices(['tone', 'silence', 'noise']).default('tone'))
+    .option('--json', 'print masked spans as JSON lines {"startMs":…,"endMs":…}')
+    .addOption(new Option('--lookahead-ms <ms>', `the masker's look-ahead, as on a live call (at least ${MIN_LOOKAHEAD_MS} ms)`).argParser(parseNumber('--lookahead-ms', MIN_LOOKAHEAD_MS, 1000)).default(30))
+    .addOption(new Option('--channel <n|all>', 'channel(s) to analyse; spans found are masked in every channel').argParser(parseChannel('all')).default('all'))
+    .option('--allow-truncated', 'mask the whole frames present in a file that was cut short (warns on stderr)')
+    .addHelpText('after', `
+Every channel is analysed by default and the union of the spans is masked in all channels, because an
+agent leg can carry an echo of the caller's tones. Files not at 8 kHz are analysed on an 8 kHz copy and
+masked at their native rate. OUT is time-aligned with IN and has its length: a live call hears the
+audio --lookahead-ms late, but a file needs no delay, so it is removed. Each key press becomes one beep
+(--mode tone), silence, or comfort noise at the surrounding level (--mode noise).
+stdout lists the masked spans, never the digits; a summary goes to stderr.
+
+Examples:
+  $ cardline dtmf mask call.wav call-masked.wav
+  $ cardline dtmf mask call.wav call-masked.wav --mode noise --json --channel 0
+${EXIT_CODES_HELP}`)
+    .action((input: string, output: string, opts: MaskOptions) => runMask(input, output, opts, io));
 
   dtmf
     .command('generate')
