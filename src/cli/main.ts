@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isCardlineError } from '../errors/index.ts';
 import { registerDtmfCommands } from './commands/dtmf.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSessionCommands } from './commands/session.ts';
 
 /** Exit codes: 0 ok, 1 runtime error (one line, no stack unless --debug), 2 usage error. */
 export const EXIT_OK = 0;
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerDtmfCommands(program, io);
   registerServeCommand(program, io);
+  registerSessionCommands(program, io);
   return program;
 }
 
