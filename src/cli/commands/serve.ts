@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { CALLBACK_SECRET_FILE, DEFAULT_PORT, loadConfig } from '../../config/index.ts';
 import { CardlineError } from '../../errors/index.ts';
 import type { CliIo } from '../main.ts';
+
+/** Same value as config's DEFAULT_PORT; not imported so `cardline --help` does not load the config schema. */
+const HELP_DEFAULT_PORT = 8080;
 
 interface ServeFlags {
   config?: string;
@@ -22,7 +24,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .description('start the Cardline HTTP API (SQLite in the data directory)')
     .option('-c, --config <file>', 'JSON configuration file')
     .option('--host <address>', 'address to listen on (default 127.0.0.1)')
-    .option('-p, --port <port>', `TCP port, 0 for any free one (default ${DEFAULT_PORT})`)
+    .option('-p, --port <port>', `TCP port, 0 for any free one (default ${HELP_DEFAULT_PORT})`)
     .option('-d, --data-dir <dir>', 'data directory (default ./.data or $CARDLINE_DATA_DIR)')
     .action(async (flags: ServeFlags) => {
       const overrides: { host?: string; port?: number; dataDir?: string } = {};
@@ -32,6 +34,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         if (!/^[0-9]{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new CardlineError('usage', '--port must be 0-65535');
         overrides.port = Number(flags.port);
       }
+      // loaded on demand: the config schema (typebox) costs ~0.4 s that other commands should not pay
+      const { CALLBACK_SECRET_FILE, loadConfig } = await import('../../config/index.ts');
       const config = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), overrides });
       // loaded on demand so other commands do not pay for fastify, kysely and the SQLite addon
       const { startCardline } = await import('../../server/index.ts');
