@@ -66,6 +66,20 @@ export const ERROR_CATALOGUE = {
   'forbidden': { status: 403, summary: 'The credentials do not grant this permission' },
   'invalid-config': { status: 400, summary: 'The configuration is not valid' },
   'invalid-callback-url': { status: 400, summary: 'The status callback URL is not acceptable' },
+  // --- identity, access, audit, billing (src/auth, src/audit, src/billing): messages never echo a password, --
+  // --- code, token or key, and never say whether a username exists -------------------------------------
+  'invalid-credentials': { status: 401, summary: 'The username or password is not correct' },
+  'login-throttled': { status: 429, summary: 'Too many failed attempts; try again later' },
+  'invalid-mfa-code': { status: 401, summary: 'The authentication code is not valid' },
+  'mfa-already-enrolled': { status: 409, summary: 'An authenticator is already enrolled; an admin must reset it first' },
+  'mfa-not-pending': { status: 409, summary: 'No authenticator enrolment is in progress' },
+  'weak-password': { status: 422, summary: 'The password does not meet the password policy' },
+  'csrf-failed': { status: 403, summary: 'The CSRF token is missing or does not match the session' },
+  'user-not-found': { status: 404, summary: 'No such user' },
+  'user-exists': { status: 409, summary: 'A user with that username already exists' },
+  'api-key-not-found': { status: 404, summary: 'No such API key' },
+  'audit-chain-broken': { status: 500, summary: 'The audit trail failed verification' },
+  'price-plan-missing': { status: 422, summary: 'No price plan applies to this merchant' },
   // --- SIP (src/sip/): `detail` names headers, lengths and states, never a header value or a body --------
   'sip-malformed': { status: 400, summary: 'The SIP message is malformed' },
   'sip-message-too-large': { status: 413, summary: 'The SIP message is larger than allowed' },
