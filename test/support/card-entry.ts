@@ -23,7 +23,7 @@ export interface CardEntrySpec {
   groupGapMs?: number;
   speechBefore?: Int16Array;
   speechAfter?: Int16Array;
-  /** Speech mixed under the whole keypad section, `backgroundDb` below the tones' per-tone level. */
+  /** Speech mixed under the whole keypad section, `backgroundDb` below the quietest tone's level. */
   background?: Int16Array;
   backgroundDb?: number;
   codec?: 'ulaw' | 'alaw';
@@ -91,7 +91,7 @@ export function cardEntry(spec: CardEntrySpec): CardEntry {
   });
   let bg: Int16Array = new Int16Array(keypad.length);
   if (spec.background) {
-    const tone = typeof spec.levelDbm0 === 'number' ? spec.levelDbm0 : Math.max(...(spec.levelDbm0 ?? [-10]));
+    const tone = typeof spec.levelDbm0 === 'number' ? spec.levelDbm0 : Math.min(...(spec.levelDbm0 ?? [-10]));
     const target = tone - (spec.backgroundDb ?? 25);
     const scaled = gain(spec.background, target - activeLevelDbm0(spec.background));
     bg = mix(bg, scaled.subarray(0, Math.min(scaled.length, bg.length)));
@@ -102,4 +102,15 @@ export function cardEntry(spec: CardEntrySpec): CardEntry {
   const without = concat(before, bg, after);
   const events = local.map((e) => ({ ...e, startSample: e.startSample + before.length, endSample: e.endSample + before.length }));
   return { name: spec.name, input: codec(withKeys, spec.codec), events, typed, withoutTones: codec(without, spec.codec) };
+}
+
+/**
+ * Compares key strings without ever printing them (card data stays out of test output too): returns
+ * null when equal, else a description with lengths and the first differing position only.
+ */
+export function keysMismatch(actual: string, expected: string): string | null {
+  if (actual === expected) return null;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  return `got ${actual.length} keys, expected ${expected.length}; first difference at key #${i}`;
 }
