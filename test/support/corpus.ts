@@ -83,7 +83,8 @@ const RAW8K = ['-t', 'raw', '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-i
 
 async function soxToRaw(inputArgs: string[], effects: string[]): Promise<Int16Array> {
   const out = tmpName('raw');
-  await run('sox', [...inputArgs, ...RAW8K, out, ...effects]);
+  // -R: repeatable (fixed seeds for noise synthesis and dither), so every run tests the same audio.
+  await run('sox', ['-R', ...inputArgs, ...RAW8K, out, ...effects]);
   const buf = readFileSync(out);
   rmSync(out, { force: true });
   return fromS16le(buf);

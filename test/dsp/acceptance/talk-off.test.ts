@@ -10,9 +10,11 @@ import assert from 'node:assert/strict';
 import { DtmfDetector, detectDtmf } from '../../../src/dsp/dtmf/detector.ts';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from '../../../src/dsp/g711.ts';
 import type { DtmfEvent } from '../../../src/dsp/types.ts';
-import { dtmfLikeMusicClips, musicClips, speechClips, totalSeconds } from '../../support/corpus.ts';
+import { concat, dtmfLikeMusicClips, musicClips, speechClips, totalSeconds } from '../../support/corpus.ts';
 import type { Clip } from '../../support/corpus.ts';
 import { spandspDetect } from '../../support/spandsp.ts';
+import { mix } from '../../support/audio.ts';
+import { refDtmfSequence } from '../../support/tones.ts';
 
 /** Streams `x` through a fresh detector in 20 ms RTP frames. */
 function detectStreaming(x: Int16Array, chunk = 160): DtmfEvent[] {
@@ -56,6 +58,16 @@ async function talkOff(t: test.TestContext, kind: 'speech' | 'music', minSeconds
       // Counts and clip names only: never the digits themselves.
       if (oneShot + streamed > 0) failures.push(`${v.label} / ${c.name}: ${oneShot} one-shot, ${streamed} streamed`);
     }
+    // Positive control on the same clips and calls: four key presses appended after each of three
+    // clips must be found, or "zero digits" above would prove nothing.
+    const probe = refDtmfSequence('159#', { onMs: 80, offMs: 200, levelDbm0: -6, leadMs: 0, tailMs: 0 });
+    let controlsFound = 0;
+    for (const c of v.clips.slice(0, 3)) {
+      const quietGap = new Int16Array(probe.samples.length + 1600);
+      const withKeys = mix(concat(c.samples, quietGap), probe.samples, { offset: c.samples.length + 800 });
+      controlsFound += detectDtmf(withKeys).length;
+    }
+    assert.equal(controlsFound, 3 * 4, `${kind} ${v.label}: positive control (keys after each of 3 clips)`);
     let ref = 0;
     let refSensitive = 0;
     for (const c of v.clips) {
