@@ -52,8 +52,13 @@ abstract class SipMessageBase {
     });
   }
 
+  /** The top Via alone (the one transactions match on and responses are routed by); lower ones are not parsed. */
   topVia(): Via {
-    return this.vias()[0]!;
+    return this.#cached('top-via', () => {
+      const v = this.headers.get('Via');
+      if (v === undefined) throw new SipParseError('Missing Via');
+      return parseVia(v);
+    });
   }
 
   from(): NameAddr {
