@@ -173,7 +173,7 @@ export class SrtpContext {
     this.#rtp.cipher.apply(aesCmIv(this.#rtp.salt, ssrc, index, this.#iv), out, headerLen, packet.length);
     out.set(this.#mki, packet.length);
     put32(this.#roc, 0, v);
-    const tag = hmacSha1(this.#rtp.auth, [out.subarray(0, packet.length), this.#roc], tagLen);
+    const tag = hmacSha1(this.#rtp.auth, out.subarray(0, packet.length), this.#roc, tagLen);
     out.set(tag, packet.length + this.#mki.length);
     if (!s) {
       s = { roc: 0, lastSeq: seq, replay: new ReplayWindow(this.#window) };
@@ -202,7 +202,7 @@ export class SrtpContext {
     }
     this.#checkMki(packet, end);
     put32(this.#roc, 0, v);
-    const expected = hmacSha1(this.#rtp.auth, [packet.subarray(0, end), this.#roc], tagLen);
+    const expected = hmacSha1(this.#rtp.auth, packet.subarray(0, end), this.#roc, tagLen);
     if (!tagsEqual(expected, packet.subarray(end + this.#mki.length))) throw new SrtpError('srtp-auth-failed');
     const out = packet.slice(0, end);
     this.#rtp.cipher.apply(aesCmIv(this.#rtp.salt, ssrc, index, this.#iv), out, headerLen, end);
@@ -238,7 +238,7 @@ export class SrtpContext {
     put32(out, packet.length, (0x80000000 | index) >>> 0);
     const authEnd = packet.length + 4;
     out.set(this.#mki, authEnd);
-    out.set(hmacSha1(this.#rtcp.auth, [out.subarray(0, authEnd)], tagLen), authEnd + this.#mki.length);
+    out.set(hmacSha1(this.#rtcp.auth, out.subarray(0, authEnd), null, tagLen), authEnd + this.#mki.length);
     return out;
   }
 
@@ -259,7 +259,7 @@ export class SrtpContext {
       if (verdict !== 'new') throw new SrtpError('srtp-replay', verdict === 'replay' ? 'SRTCP index already received' : 'SRTCP index older than the replay window');
     }
     this.#checkMki(packet, authEnd);
-    const expected = hmacSha1(this.#rtcp.auth, [packet.subarray(0, authEnd)], tagLen);
+    const expected = hmacSha1(this.#rtcp.auth, packet.subarray(0, authEnd), null, tagLen);
     if (!tagsEqual(expected, packet.subarray(authEnd + this.#mki.length))) throw new SrtpError('srtp-auth-failed');
     const out = packet.slice(0, authEnd - 4);
     if (encrypted) this.#rtcp.cipher.apply(aesCmIv(this.#rtcp.salt, ssrc, index, this.#iv), out, RTCP_HEADER_CLEAR, out.length);

@@ -103,11 +103,11 @@ export function deriveSessionKey(masterKey: Uint8Array, masterSalt: Uint8Array, 
   return new Uint8Array(c.update(new Uint8Array(length)));
 }
 
-/** HMAC-SHA1 over the concatenation of `parts`, truncated to `tagLength` octets (§4.2.1). */
-export function hmacSha1(key: Uint8Array, parts: readonly Uint8Array[], tagLength: number): Uint8Array {
-  const h = createHmac('sha1', key);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest().subarray(0, tagLength));
+/** HMAC-SHA1 over `a` || `b`, truncated to `tagLength` octets (§4.2.1). */
+export function hmacSha1(key: Uint8Array, a: Uint8Array, b: Uint8Array | null, tagLength: number): Uint8Array {
+  const h = createHmac('sha1', key).update(a);
+  if (b) h.update(b);
+  return h.digest().subarray(0, tagLength);
 }
 
 /** Constant-time equality of two tags (house style 11); different lengths are simply unequal. */
