@@ -152,6 +152,7 @@ export function srtpOptionsFromCrypto(c: SdesCrypto): SrtpContextOptions {
     masterKey: k.keySalt.slice(0, p.masterKeyLength),
     masterSalt: k.keySalt.slice(p.masterKeyLength),
   };
+  if (k.lifetime !== null) opts.keyLifetime = k.lifetime;
   if (k.mki) {
     const mki = new Uint8Array(k.mki.length);
     let v = k.mki.value;

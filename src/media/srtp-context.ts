@@ -59,6 +59,12 @@ export interface SrtpContextOptions {
   replayWindow?: number;
   /** Most SSRCs tracked at once. Default 32. */
   maxStreams?: number;
+  /**
+   * Packets (SRTP + SRTCP together) this master key may process, e.g. the SDES "|lifetime" (RFC 4568 §6.1,
+   * RFC 3711 §9.2). Once reached every call throws `srtp-invalid-key` until the stream is re-keyed.
+   * Default: only the protocol limits (2^48 SRTP, 2^31 SRTCP).
+   */
+  keyLifetime?: number;
 }
 
 /** Keys of one direction of one protocol (SRTP or SRTCP), derived once (§4.3). */
@@ -108,6 +114,8 @@ export class SrtpContext {
   readonly #rtpStreams = new Map<number, RtpStream>();
   readonly #rtcpStreams = new Map<number, RtcpStream>();
   readonly #iv = new Uint8Array(16);
+  readonly #lifetime: number;
+  #used = 0;
   readonly #roc = new Uint8Array(4);
 
   constructor(o: SrtpContextOptions) {
@@ -122,6 +130,8 @@ export class SrtpContext {
     this.#maxStreams = o.maxStreams ?? 32;
     if (!Number.isInteger(this.#maxStreams) || this.#maxStreams < 1) throw new RangeError('maxStreams must be a positive integer');
     this.#mki = o.mki ? o.mki.slice() : new Uint8Array(0);
+    this.#lifetime = o.keyLifetime ?? Number.POSITIVE_INFINITY;
+    if (!(this.#lifetime > 0)) throw new SrtpError('srtp-invalid-key', 'key lifetime must be positive');
     const derive = (enc: number, auth: number, salt: number): SessionKeys => ({
       cipher: new AesCounterMode(deriveSessionKey(o.masterKey, o.masterSalt, enc, 16)),
       auth: deriveSessionKey(o.masterKey, o.masterSalt, auth, 20),
@@ -148,10 +158,16 @@ export class SrtpContext {
     this.#remember(this.#rtpStreams, ssrc, { roc, lastSeq, replay: new ReplayWindow(this.#window) });
   }
 
+  /** Packets processed under this master key so far (RFC 3711 §9.2 counts SRTP and SRTCP together). */
+  get packetsUnderKey(): number {
+    return this.#used;
+  }
+
   // ---- SRTP ----------------------------------------------------------------------------------------------
 
   /** Encrypts and authenticates one RTP packet (wire bytes in, wire bytes out). */
   protectRtp(packet: Uint8Array): Uint8Array {
+    this.#checkLifetime();
     const headerLen = this.#rtpHeader(packet);
     const ssrc = u32(packet, 8);
     const seq = u16(packet, 2);
@@ -180,11 +196,13 @@ export class SrtpContext {
       this.#remember(this.#rtpStreams, ssrc, s);
     }
     this.#advance(s, v, seq, index);
+    this.#used++;
     return out;
   }
 
   /** Authenticates, replay-checks and decrypts one SRTP packet; returns the plain RTP packet. */
   unprotectRtp(packet: Uint8Array): Uint8Array {
+    this.#checkLifetime();
     const tagLen = this.profile.rtpTagLength;
     const trailer = this.#mki.length + tagLen;
     const headerLen = this.#rtpHeader(packet.subarray(0, Math.max(0, packet.length - trailer)));
@@ -213,6 +231,7 @@ export class SrtpContext {
       fresh.replay.accept(index);
       this.#remember(this.#rtpStreams, ssrc, fresh);
     }
+    this.#used++;
     return out;
   }
 
@@ -220,6 +239,7 @@ export class SrtpContext {
 
   /** Encrypts (E = 1) and authenticates one compound RTCP packet. */
   protectRtcp(packet: Uint8Array): Uint8Array {
+    this.#checkLifetime();
     if (packet.length < RTCP_HEADER_CLEAR) throw new SrtpError('srtp-malformed', `RTCP packet of ${packet.length} octets has no sender SSRC`);
     if ((packet[0] as number) >>> 6 !== 2) throw new SrtpError('srtp-malformed', 'RTCP version is not 2');
     const ssrc = u32(packet, 4);
@@ -239,11 +259,13 @@ export class SrtpContext {
     const authEnd = packet.length + 4;
     out.set(this.#mki, authEnd);
     out.set(hmacSha1(this.#rtcp.auth, out.subarray(0, authEnd), null, tagLen), authEnd + this.#mki.length);
+    this.#used++;
     return out;
   }
 
   /** Authenticates, replay-checks and (if E is set) decrypts one SRTCP packet; returns plain RTCP. */
   unprotectRtcp(packet: Uint8Array): Uint8Array {
+    this.#checkLifetime();
     const tagLen = this.profile.rtcpTagLength;
     const min = RTCP_HEADER_CLEAR + 4 + this.#mki.length + tagLen;
     if (packet.length < min) throw new SrtpError('srtp-malformed', `SRTCP packet of ${packet.length} octets is shorter than ${min}`);
@@ -270,6 +292,7 @@ export class SrtpContext {
       fresh.replay.accept(index);
       this.#remember(this.#rtcpStreams, ssrc, fresh);
     }
+    this.#used++;
     return out;
   }
 
@@ -281,6 +304,10 @@ export class SrtpContext {
     } catch (e) {
       throw new SrtpError('srtp-malformed', e instanceof Error ? e.message : 'bad RTP header');
     }
+  }
+
+  #checkLifetime(): void {
+    if (this.#used >= this.#lifetime) throw new SrtpError('srtp-invalid-key', 'master key lifetime reached: re-key the stream');
   }
 
   #checkMki(packet: Uint8Array, at: number): void {

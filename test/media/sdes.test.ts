@@ -22,6 +22,7 @@ test('parses the RFC 4568 example: tag, suite, key||salt, lifetime 2^20, MKI 1 o
   assert.equal(`a=crypto:${serializeCryptoAttribute(c)}`, RFC_EXAMPLE);
   const opts = srtpOptionsFromCrypto(c);
   assert.deepEqual([...opts.mki!], [0, 0, 0, 1]);
+  assert.equal(opts.keyLifetime, 2 ** 20);
   assert.equal(opts.masterKey.length, 16);
   assert.equal(opts.masterSalt.length, 14);
   assert.deepEqual(Buffer.concat([opts.masterKey, opts.masterSalt]), Buffer.from(KEY, 'base64'));

@@ -239,3 +239,18 @@ test('an unprotected packet parses as the original RTP packet', () => {
   assert.deepEqual(back.payload, payload);
   assert.equal(back.sequenceNumber, 9);
 });
+
+test('a master key lifetime (SDES "|lifetime") stops the context once SRTP + SRTCP packets reach it', () => {
+  const k = keys();
+  const tx = new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...k, keyLifetime: 3 });
+  tx.protectRtp(rtp(1));
+  tx.protectRtcp(serializeRtcp([{ type: 'rr', ssrc: 1, reports: [], extension: new Uint8Array(0) }]));
+  const third = tx.protectRtp(rtp(2));
+  assert.equal(tx.packetsUnderKey, 3);
+  assert.throws(() => tx.protectRtp(rtp(3)), (e: unknown) => e instanceof SrtpError && e.code === 'srtp-invalid-key');
+  const rx = new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...k, keyLifetime: 1 });
+  assert.throws(() => rx.unprotectRtp(third.slice(0, 5)), SrtpError); // failures do not count
+  rx.unprotectRtp(third);
+  assert.throws(() => rx.unprotectRtp(third), (e: unknown) => e instanceof SrtpError && e.code === 'srtp-invalid-key');
+  assert.throws(() => new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...k, keyLifetime: 0 }), SrtpError);
+});
