@@ -136,12 +136,9 @@ export class ToneFitter {
   /** Energy of the projection of the block onto the fitted sinusoids (Σ of the fitted signal²·…). */
   projectedEnergy = 0;
 
-  /** Cosine and sine coefficients of fitted tone `i` of the last fit. */
-  cosCoef(i: number): number {
-    return this.coef[2 * i] as number;
-  }
-  sinCoef(i: number): number {
-    return this.coef[2 * i + 1] as number;
+  /** Copies the cosine/sine coefficients of the first `k` fitted tones into `out` (2·k numbers). */
+  copyCoefs(out: Float64Array, k: number): void {
+    for (let i = 0; i < 2 * k; i++) out[i] = this.coef[i] as number;
   }
 
   /** Amplitude (peak, 16-bit units) of fitted tone `i` of the last fit. */
@@ -242,45 +239,48 @@ function solve(g: Float64Array, b: Float64Array, c: Float64Array, work: Float64A
 }
 
 /**
- * Largest sinusoid left in a block once two fitted tones are removed — the "spurious" component a
- * voiced-speech or music talk-off carries (further harmonics of the same pitch between or around the
- * two that mimic DTMF), which a real key press does not have.
+ * What is left of a block once its two fitted tones are removed — the talk-off evidence:
  *
- * The residual r = x − (fitted tones) is scanned on a half-bin grid from 240 Hz (clear of DC and mains
- * hum leakage) to 3600 Hz, skipping ±1.5 bins around each tone (where a slightly wrong frequency or a
- * partly filled block leaves fitting residue) and ±1 bin around the third-order products a saturated
- * path creates (2f₁−f₂, 2f₂−f₁, 2f₁+f₂, f₁+2f₂, 3f₁: about −26 dB each for two 0 dBm0 tones clipped
- * at 16-bit full scale). Returns the largest normalised energy 2|R(ω)|²/N.
+ *  - `peak`: the largest other sinusoid, the "spurious" component voiced speech or music carries
+ *    (further harmonics of the pitch whose two harmonics mimic a DTMF pair), which a key press lacks;
+ *  - `harmonic(ω)`: the amplitude at one frequency (the tones' second harmonics).
+ *
+ * The residual r = x − (fitted tones) is transformed once by a 256-point FFT (the block zero-padded:
+ * a 0.4-bin grid, so an off-grid sinusoid reads at most 0.6 dB low) and scanned from 240 Hz (clear of
+ * DC and mains-hum leakage) to 3600 Hz, skipping ±1.5 bins around each tone (where a slightly wrong
+ * frequency or a partly filled block leaves fitting residue) and ±1 bin around the third-order
+ * products a saturated path creates (2f₁−f₂, 2f₂−f₁, 2f₁+f₂, f₁+2f₂, 3f₁: about −26 dB each for two
+ * 0 dBm0 tones clipped at 16-bit full scale). Energies are normalised like the detector's: 2|R(ω)|²/N.
  */
 export class ResidualScanner {
   private readonly r: Float64Array;
-  private readonly coefs: Float64Array;
-  private readonly omegas: Float64Array;
+  // 128-point complex FFT of the 256-point zero-padded real residual (even samples → re, odd → im)
+  private readonly re = new Float64Array(FFT_HALF);
+  private readonly im = new Float64Array(FFT_HALF);
+  private readonly lo: number;
+  private readonly hi: number;
 
   constructor(private readonly n: number) {
+    if (n > FFT_SIZE) throw new RangeError('block longer than the residual FFT');
     this.r = new Float64Array(n);
-    const lo = Math.ceil((240 * 2 * n) / SAMPLE_RATE);
-    const hi = Math.floor((3600 * 2 * n) / SAMPLE_RATE);
-    const count = hi - lo + 1;
-    this.coefs = new Float64Array(count);
-    this.omegas = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      const w = (Math.PI * (lo + i)) / n; // half-bin grid: (lo+i)/2 bins
-      this.omegas[i] = w;
-      this.coefs[i] = 2 * Math.cos(w);
-    }
+    this.lo = Math.ceil((240 * FFT_SIZE) / SAMPLE_RATE);
+    this.hi = Math.min(FFT_HALF - 1, Math.floor((3600 * FFT_SIZE) / SAMPLE_RATE));
   }
 
-  /** `fitter` must hold a two-tone fit (tones 0 and 1 at omega0/omega1) of ring[start … start+n). */
-  peak(ring: Int16Array, start: number, fitter: ToneFitter, omega0: number, omega1: number): number {
+  /**
+   * Builds the residual of ring[start … start+n) after removing two fitted tones at omega0, omega1
+   * with coefficients [cos₀, sin₀, cos₁, sin₁] (ToneFitter.copyCoefs). Must precede peak() and
+   * harmonic().
+   */
+  load(ring: Int16Array, start: number, coefs: ArrayLike<number>, omega0: number, omega1: number): void {
     const n = this.n;
     const r = this.r;
     const mask = RING_MASK;
     // Fitted tones by phasor rotation (no trig per sample; 102 steps keep the drift at ~1e-14).
-    const c0 = fitter.cosCoef(0);
-    const s0 = fitter.sinCoef(0);
-    const c1 = fitter.cosCoef(1);
-    const s1 = fitter.sinCoef(1);
+    const c0 = coefs[0] as number;
+    const s0 = coefs[1] as number;
+    const c1 = coefs[2] as number;
+    const s1 = coefs[3] as number;
     const rc0 = Math.cos(omega0);
     const rs0 = Math.sin(omega0);
     const rc1 = Math.cos(omega1);
@@ -298,6 +298,21 @@ export class ResidualScanner {
       ps1 = ps1 * rc1 + pc1 * rs1;
       pc1 = b;
     }
+  }
+
+  /** Largest normalised residual energy off the tones and their intermodulation products. */
+  peak(omega0: number, omega1: number): number {
+    const n = this.n;
+    const r = this.r;
+    const re = this.re;
+    const im = this.im;
+    for (let k = 0; k < FFT_HALF; k++) {
+      const a = 2 * k;
+      re[k] = a < n ? (r[a] as number) : 0;
+      im[k] = a + 1 < n ? (r[a + 1] as number) : 0;
+    }
+    fft128(re, im);
+    const binW = (2 * Math.PI) / FFT_SIZE;
     const guard = (1.5 * 2 * Math.PI) / n;
     const imGuard = (2 * Math.PI) / n;
     const im1 = Math.abs(2 * omega0 - omega1);
@@ -306,24 +321,120 @@ export class ResidualScanner {
     const im4 = omega0 + 2 * omega1;
     const im5 = 3 * omega0;
     let best = 0;
-    const oms = this.omegas;
-    const cs = this.coefs;
-    for (let k = 0; k < oms.length; k++) {
-      const w = oms[k] as number;
+    for (let k = this.lo; k <= this.hi; k++) {
+      const w = k * binW;
       if (Math.abs(w - omega0) < guard || Math.abs(w - omega1) < guard) continue;
       if (Math.abs(w - im1) < imGuard || Math.abs(w - im2) < imGuard || Math.abs(w - im3) < imGuard) continue;
       if (Math.abs(w - im4) < imGuard || Math.abs(w - im5) < imGuard) continue;
-      const c = cs[k] as number;
-      let a1 = 0;
-      let a2 = 0;
-      for (let i = 0; i < n; i++) {
-        const t = (r[i] as number) + c * a1 - a2;
-        a2 = a1;
-        a1 = t;
-      }
-      const e = a1 * a1 + a2 * a2 - c * a1 * a2;
+      // split the packed spectrum: X[k] = ½(Z[k] + Z*[M−k]) − ½j·e^{−jπk/M}(Z[k] − Z*[M−k]), M = 128
+      const m = (FFT_HALF - k) & (FFT_HALF - 1);
+      const zr = re[k] as number;
+      const zi = im[k] as number;
+      const wr = re[m] as number;
+      const wi = -(im[m] as number);
+      const er = 0.5 * (zr + wr);
+      const ei = 0.5 * (zi + wi);
+      const or = 0.5 * (zr - wr);
+      const oi = 0.5 * (zi - wi);
+      const tc = TW_COS[k] as number;
+      const ts = TW_SIN[k] as number;
+      // −j·e^{−jθ}·o = (−j)(cos θ − j sin θ)(or + j oi) = (−sin θ·or + cos θ·oi) … arranged:
+      const pr = oi * tc - or * ts;
+      const pi = -(or * tc + oi * ts);
+      const xr = er + pr;
+      const xi = ei + pi;
+      const e = xr * xr + xi * xi;
       if (e > best) best = e;
     }
     return (2 * best) / n;
+  }
+
+  /** Amplitude (peak) of the residual's component at `omega` (Goertzel at that exact frequency). */
+  harmonic(omega: number): number {
+    const n = this.n;
+    const r = this.r;
+    const c = 2 * Math.cos(omega);
+    let a1 = 0;
+    let a2 = 0;
+    for (let i = 0; i < n; i++) {
+      const t = (r[i] as number) + c * a1 - a2;
+      a2 = a1;
+      a1 = t;
+    }
+    return (2 * Math.sqrt(Math.max(0, a1 * a1 + a2 * a2 - c * a1 * a2))) / n;
+  }
+}
+
+const FFT_SIZE = 256;
+const FFT_HALF = FFT_SIZE / 2;
+/** e^{−jπk/128} for the real-spectrum split. */
+const TW_COS = Float64Array.from({ length: FFT_HALF }, (_, k) => Math.cos((Math.PI * k) / FFT_HALF));
+const TW_SIN = Float64Array.from({ length: FFT_HALF }, (_, k) => Math.sin((Math.PI * k) / FFT_HALF));
+/** Bit-reversal permutation and per-stage twiddles of the 128-point FFT: for a stage of half-size h,
+ *  entries h … 2h−1 hold e^{−jπk/h}, k < h. */
+const BITREV = Uint8Array.from({ length: FFT_HALF }, (_, k) => {
+  let r = 0;
+  for (let b = 0, v = k; b < 7; b++, v >>= 1) r = (r << 1) | (v & 1);
+  return r;
+});
+const ST_COS = new Float64Array(FFT_HALF);
+const ST_SIN = new Float64Array(FFT_HALF);
+for (let h = 1; h < FFT_HALF; h <<= 1) {
+  for (let k = 0; k < h; k++) {
+    ST_COS[h + k] = Math.cos((Math.PI * k) / h);
+    ST_SIN[h + k] = -Math.sin((Math.PI * k) / h);
+  }
+}
+
+/** In-place iterative radix-2 FFT of size 128 (forward, e^{−j…}); the first two stages fused into
+ *  twiddle-free radix-4 butterflies. */
+function fft128(re: Float64Array, im: Float64Array): void {
+  const n = FFT_HALF;
+  for (let i = 0; i < n; i++) {
+    const j = BITREV[i] as number;
+    if (j > i) {
+      const tr = re[i] as number;
+      re[i] = re[j] as number;
+      re[j] = tr;
+      const ti = im[i] as number;
+      im[i] = im[j] as number;
+      im[j] = ti;
+    }
+  }
+  for (let i = 0; i < n; i += 4) {
+    const r0 = re[i] as number, i0 = im[i] as number, r1 = re[i + 1] as number, i1 = im[i + 1] as number;
+    const r2 = re[i + 2] as number, i2 = im[i + 2] as number, r3 = re[i + 3] as number, i3 = im[i + 3] as number;
+    const ar = r0 + r1, ai = i0 + i1, br = r0 - r1, bi = i0 - i1;
+    const cr = r2 + r3, ci = i2 + i3, dr = r2 - r3, di = i2 - i3;
+    re[i] = ar + cr;
+    im[i] = ai + ci;
+    re[i + 2] = ar - cr;
+    im[i + 2] = ai - ci;
+    // (b) + (−j)(d)
+    re[i + 1] = br + di;
+    im[i + 1] = bi - dr;
+    re[i + 3] = br - di;
+    im[i + 3] = bi + dr;
+  }
+  for (let half = 4; half < n; half <<= 1) {
+    const size = half << 1;
+    for (let i = 0; i < n; i += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = ST_COS[half + k] as number;
+        const wi = ST_SIN[half + k] as number;
+        const a = i + k;
+        const b = a + half;
+        const br = re[b] as number;
+        const bi = im[b] as number;
+        const tr = br * wr - bi * wi;
+        const ti = br * wi + bi * wr;
+        const ar = re[a] as number;
+        const ai = im[a] as number;
+        re[b] = ar - tr;
+        im[b] = ai - ti;
+        re[a] = ar + tr;
+        im[a] = ai + ti;
+      }
+    }
   }
 }
