@@ -4,10 +4,12 @@
 #   sox, libsox-fmt-all  - audio conversion and measurement in tests
 #   espeak-ng            - real synthetic speech for talk-off and masking tests
 #   libspandsp-dev, gcc, pkg-config - the spandsp reference DTMF receiver (tests + bench)
+#   libsrtp2-dev         - libsrtp, the independent SRTP implementation the SRTP interop tests compare against
+#   openssl              - test certificates for TLS (SIP over TLS, HTTPS webhook connector)
 #   baresip, sip-tester  - real SIP peers for end-to-end tests
 #   chromium             - real browser for UI tests (driven by playwright-core, never downloaded)
 set -euo pipefail
-want=(sox libsox-fmt-all espeak-ng libspandsp-dev gcc pkg-config baresip sip-tester chromium)
+want=(sox libsox-fmt-all espeak-ng libspandsp-dev libsrtp2-dev gcc pkg-config baresip sip-tester chromium openssl)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
