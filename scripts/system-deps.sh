@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Cardline's tests and benchmarks use, only those missing.
-# Usage: scripts/system-deps.sh [test|bench|all]   (default: test)
 #   sox, libsox-fmt-all  - audio conversion and measurement in tests
 #   espeak-ng            - real synthetic speech for talk-off and masking tests
 #   libspandsp-dev, gcc, pkg-config - the spandsp reference DTMF receiver (tests + bench)
