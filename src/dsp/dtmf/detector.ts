@@ -3,8 +3,9 @@
  *
  * Analysis: non-overlapping blocks of N = 102 samples (12.75 ms, as in spandsp). Per sample only eight
  * Goertzel resonators at the nominal Q.23 frequencies and the block energy Σx² run (kept in local
- * variables so the JIT holds them in registers), and each sample is copied into a ring buffer.
- * Everything else happens once per block, and the expensive checks only on candidate blocks:
+ * variables so the JIT holds them in registers; two samples per iteration), and each sample is copied
+ * into a ring buffer. Everything else happens once per block, and the expensive checks only on
+ * candidate blocks:
  *
  *  1. Pre-check (every block, cheap): tone energies normalised so that a full-block on-frequency sine
  *     gives its block energy, E_k = 2|X_k|²/N. The best row and best column bin must each exceed an
@@ -159,13 +160,15 @@ export class DtmfDetector {
   private readonly harmRatio: number;
   private readonly levelDrift: number;
   private readonly residualRatio: number;
+  /** Least block energy for which a continuation (two tones ≥ minLevel − 6 dB) is possible. */
+  private readonly gateEnergy: number;
 
   // --- hot-loop state (Goertzel s1/s2 per frequency, energy, position in block) ---
-  private readonly gs = new Float64Array(16);
   private energy = 0;
   private fill = 0;
   /** Samples fed since creation / reset. */
   private total = 0;
+  private readonly gs = new Float64Array(16);
   private readonly ring = new Int16Array(RING_SIZE);
 
   // --- per-block analysis scratch ---
@@ -235,6 +238,8 @@ export class DtmfDetector {
     this.harmRatio = 10 ** (o.maxSecondHarmonicDb / 20);
     this.levelDrift = 10 ** (o.maxLevelDriftDb / 20);
     this.residualRatio = dbToPowerRatio(o.maxResidualPeakDb);
+    const gateAmp = dbm0ToAmplitude(o.minLevelDbm0 - 6);
+    this.gateEnergy = gateAmp * gateAmp * N; // two tones of amplitude A over a block: 2·A²N/2
     this.probes = [...DTMF_ROW_FREQS, ...DTMF_COL_FREQS].map((f) => new HannProbe(f, N));
   }
 
@@ -526,6 +531,13 @@ export class DtmfDetector {
 
   /** True if block `b` (just completed) still carries the active digit (interruption bridging). */
   private continues(): boolean {
+    // Cheap exits first: too little energy, or the digit's nominal bins hold almost none of it (a
+    // continuation needs ≥ continuationRatio in the fitted tones; even a tone 2.5 % off keeps ~half of
+    // its energy in a nominal bin).
+    const v = this.view;
+    if (v.energy < this.gateEnergy) return false;
+    const share = ((v.rowEnergy[this.digit >> 2] as number) + (v.colEnergy[this.digit & 3] as number)) / v.energy;
+    if (share < 0.4 * this.options.continuationRatio) return false;
     const om = this.omegas;
     om[0] = this.omegaRow;
     om[1] = this.omegaCol;

@@ -227,11 +227,17 @@ export class DtmfMasker {
     // 2. Render output positions [S − D, S + len − D).
     const start = this.inTotal;
     this.render(input, start, out, start - this.delaySamples, len);
-    // 3. Remember the tail of the input for the next call.
+    // 3. Remember the tail of the input for the next call (bulk copies: at most two, around the wrap).
     const h = this.hist;
-    const hm = this.histMask;
     const from = Math.max(0, len - h.length);
-    for (let i = from; i < len; i++) h[(start + i) & hm] = input[i] as number;
+    let at = (start + from) & this.histMask;
+    let i = from;
+    while (i < len) {
+      const n = Math.min(len - i, h.length - at);
+      h.set(input.subarray(i, i + n), at);
+      i += n;
+      at = 0;
+    }
     this.inTotal += len;
     this.dropRendered(this.inTotal - this.delaySamples);
     return out;
@@ -363,15 +369,19 @@ export class DtmfMasker {
     let j = 0;
     // before the stream began: the delay line starts silent
     while (j < count && p0 + j < 0) out[j++] = 0;
-    // from history
+    // from history (bulk copies: at most two, around the wrap)
     while (j < count && p0 + j < inStart) {
-      out[j] = h[(p0 + j) & hm] as number;
-      j++;
+      const at = (p0 + j) & hm;
+      const n = Math.min(count - j, inStart - (p0 + j), h.length - at);
+      out.set(h.subarray(at, at + n), j);
+      j += n;
     }
     // from this call's input
     if (j < count) out.set(input.subarray(p0 + j - inStart, p0 + count - inStart), j);
     const p1 = p0 + count;
-    for (const r of this.runs) {
+    const runs = this.runs;
+    for (let k = 0; k < runs.length; k++) {
+      const r = runs[k] as Run;
       if (r.start >= p1) break;
       if (r.end <= p0) continue;
       const a = Math.max(r.start, p0);
