@@ -10,6 +10,10 @@ import { serializeUri } from './sip-uri.ts';
 
 const encoder = new TextEncoder();
 
+/** List headers of plain tokens, written as one comma-separated row. */
+const JOINED = new Set(['Accept', 'Accept-Encoding', 'Accept-Language', 'Allow', 'Allow-Events', 'Content-Encoding',
+  'Content-Language', 'Proxy-Require', 'Require', 'Supported', 'Unsupported']);
+
 function invalid(what: string): never {
   throw new CardlineError('sip-invalid-message', what);
 }
@@ -30,7 +34,14 @@ export function serializeSipMessage(m: SipMessage): Uint8Array {
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(m.reason)) invalid('control character in reason phrase');
     head = `${SIP_VERSION} ${m.status} ${m.reason}\r\n`;
   }
-  for (const { name, value } of m.headers.entries()) head += `${name}: ${value}\r\n`;
+  const entries = m.headers.entries();
+  for (let i = 0; i < entries.length; i++) {
+    const { name, value } = entries[i]!;
+    let line = value;
+    // Token lists read best on one row (`Allow: INVITE, ACK, BYE`); §7.3.1 makes both forms equivalent.
+    if (JOINED.has(name)) while (entries[i + 1]?.name === name) line += `, ${entries[++i]!.value}`;
+    head += `${name}: ${line}\r\n`;
+  }
   head += `Content-Length: ${m.body.length}\r\n\r\n`;
   const headBytes = encoder.encode(head);
   const out = new Uint8Array(headBytes.length + m.body.length);
