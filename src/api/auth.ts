@@ -2,34 +2,42 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { CardlineError } from '../errors/index.ts';
 import { isSha256Hex } from '../config/index.ts';
+import { PERMISSIONS, type LoginStage, type Permission, type Role } from '../auth/permissions.ts';
 
 /**
  * Authentication and authorisation seam.
  *
  * Every route declares the one permission it needs in its route config (`config: { permission }`); a route
  * without one is refused at registration, so nothing can be added unprotected by accident (PCI DSS 4.0
- * req. 7.2.1: access by need to know). Until issue 5 (users, roles, MFA, scoped keys) lands, the only
- * credential is a configured API key that grants every permission. Issue 5 plugs in by passing its own
- * `Authenticator` (cookie sessions, expiring bearer tokens, scoped keys) and `Authorizer` (role matrix,
- * ownership of sessions) to `buildServer`; routes do not change.
+ * req. 7.2.1: access by need to know). The production credentials (issue 5, src/auth) are users' cookie
+ * sessions and bearer tokens and scoped API keys, with a role matrix and session ownership; `buildServer`
+ * installs them when given `security`. `ApiKeyAuthenticator` below is the interim adapter (a fixed list of key
+ * hashes granting everything), kept for embedding the API without the identity tables.
  */
-export const PERMISSIONS = [
-  'sessions:read', // read masked sessions, list them, subscribe to their events
-  'sessions:write', // create, set amount, start/re-capture a field, submit, cancel
-  'sessions:digits', // feed keypad digits (media layer, tests)
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-/** `public` is for `/health` and `/openapi.json` only. */
+export { PERMISSIONS, type Permission } from '../auth/permissions.ts';
+/** `public` is for `/health`, `/openapi.json` and the login endpoint only. */
 export type RoutePermission = Permission | 'public';
 
 export interface Principal {
   kind: 'api-key' | 'user' | 'service';
-  /** stable, non-secret identifier (for an API key: a short fingerprint of its hash) */
+  /** stable, non-secret identifier (user id, or `key:<id>` for an API key) */
   id: string;
-  /** granted permissions; `all` until issue 5 introduces roles */
+  /** granted permissions (a user's role at its login stage; an API key's scope) */
   permissions: ReadonlySet<Permission> | 'all';
   /** tenancy scope when the credential is bound to one merchant */
   merchantId: string | null;
+  /** issue 5: the role behind the grant (`service` for API keys) */
+  role?: Role;
+  /** issue 5: users only, for supervisors' team scope */
+  teamId?: string | null;
+  /** issue 5: username or key name, for the audit trail */
+  name?: string | null;
+  /** issue 5: how the credential arrived (cookie sessions need a CSRF token on state changes) */
+  via?: 'cookie' | 'bearer' | 'api-key';
+  /** issue 5: login stage of a user session */
+  stage?: LoginStage;
+  /** issue 5: the login session id (not the token) */
+  authSessionId?: string | null;
 }
 
 export interface Authenticator {

@@ -18,8 +18,19 @@ import { registerHealthRoute } from './routes/health.ts';
 import { registerSessionReadRoutes, type SessionReader } from './routes/session-reads.ts';
 import { registerSessionCommandRoutes, serviceReader, type SessionService } from './routes/session-commands.ts';
 import { ErrorBody, SessionEventSchema } from './schemas.ts';
+import cookie from '@fastify/cookie';
+import {
+  installSessionListScope, ownerScope, RoleAuthorizer, SecurityAuthenticator, type Security,
+} from '../auth/index.ts';
+import { installHttpAudit } from '../audit/index.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { ApiKeySchema, registerApiKeyRoutes } from './routes/api-keys.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
+import { registerBillingRoutes } from './routes/billing.ts';
+import { UserSchema } from './routes/request-context.ts';
 
-export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'>;
+export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'> & Partial<Pick<CardlineConfig, 'trustProxy'>>;
 
 export interface BuildServerOptions {
   config: ApiConfig;
@@ -27,9 +38,15 @@ export interface BuildServerOptions {
   logger: Logger;
   /** signing key for status callbacks when `config.callbacks.secret` is null (e.g. generated in the data dir) */
   callbackSecret?: string;
-  /** issue 5 seam: default accepts the configured API keys */
+  /**
+   * Identity, audit and billing (src/auth `openSecurity`). With it: users' cookie sessions and bearer tokens,
+   * scoped API keys, the role matrix with session ownership, CSRF checks, the auth/users/api-keys/audit/billing
+   * routes and the HTTP audit records. Without it: the interim API-key authenticator over `config.apiKeySha256`.
+   */
+  security?: Security;
+  /** overrides the authenticator (tests); default: from `security`, else the configured API keys */
   authenticator?: Authenticator;
-  /** issue 5 seam: default grants what the principal's permission set holds */
+  /** overrides the authorizer (tests); default: the role matrix with ownership (security), else the permission set */
   authorizer?: Authorizer;
   /** default: a new hub; the payment-session service publishes into it */
   hub?: EventHub;
@@ -78,6 +95,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: opts.config.bodyLimitBytes,
+    // behind a TLS proxy: request.ip / request.protocol from X-Forwarded-* (audit source address, Secure cookies)
+    trustProxy: opts.config.trustProxy ?? false,
     exposeHeadRoutes: false,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -113,8 +132,25 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       await new Promise<void>((resolve) => { this.websocketServer.close(() => resolve()); });
     },
   });
-  const routes = installAuth(app, opts.authenticator ?? new ApiKeyAuthenticator(opts.config.apiKeySha256), opts.authorizer ?? permissionSetAuthorizer);
+  const payments = opts.payments;
+  const reader: SessionReader = payments !== undefined ? serviceReader(payments) : opts.sessions ?? {
+    get: (id) => opts.store.getSession(id),
+    list: (f) => opts.store.listSessions(f),
+  };
+  const security = opts.security;
+  if (security !== undefined) {
+    // cookies are parsed in an onRequest hook that must run before authentication
+    await app.register(cookie, { hook: 'onRequest' });
+    app.decorateRequest('loginSession', null);
+    app.decorateRequest('loginUser', null);
+  }
+  const authenticator = opts.authenticator
+    ?? (security !== undefined ? new SecurityAuthenticator(security.auth, security.apiKeys) : new ApiKeyAuthenticator(opts.config.apiKeySha256));
+  const authorizer = opts.authorizer
+    ?? (security !== undefined ? new RoleAuthorizer(reader, ownerScope(security.auth)) : permissionSetAuthorizer);
+  const routes = installAuth(app, authenticator, authorizer);
   app.decorate('cardline', { hub, callbacks, store: opts.store, routes });
+  if (security !== undefined) installHttpAudit(app, security.audit, (r) => r.principal);
   installRequestLog(app);
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
@@ -133,12 +169,17 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   await installOpenApi(app);
 
-  const payments = opts.payments;
-  const reader: SessionReader = payments !== undefined ? serviceReader(payments) : opts.sessions ?? {
-    get: (id) => opts.store.getSession(id),
-    list: (f) => opts.store.listSessions(f),
-  };
   registerHealthRoute(app);
+  if (security !== undefined) {
+    app.addSchema(UserSchema);
+    app.addSchema(ApiKeySchema);
+    registerAuthRoutes(app, security);
+    registerUserRoutes(app, security);
+    registerApiKeyRoutes(app, security);
+    registerAuditRoutes(app, security);
+    registerBillingRoutes(app, security);
+    installSessionListScope(app, reader, ownerScope(security.auth));
+  }
   registerSessionReadRoutes(app, reader);
   if (payments !== undefined) {
     // every masked event, saved and in order per session, fans out to streams and status callbacks

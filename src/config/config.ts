@@ -46,6 +46,34 @@ export const ConfigSchema = Type.Object({
     default: Type.Optional(Type.Union([Type.Null(), ConnectorEntry])),
     merchants: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' }), ConnectorEntry)),
   }, { additionalProperties: false })]),
+  /** honour X-Forwarded-For/-Proto from a TLS proxy in front (client address in the audit trail, Secure cookies) */
+  trustProxy: Type.Boolean(),
+  /** identity (issue 5): console sessions, tokens, password hashing, lockout (PCI DSS 4.0 req. 8) */
+  auth: Type.Object({
+    /** Secure flag on session cookies: auto = when the request arrived over HTTPS (see trustProxy) */
+    cookieSecure: Type.Union([Type.Literal('auto'), Type.Literal('always'), Type.Literal('never')]),
+    /** PCI DSS 4.0 req. 8.2.8: at most 15 minutes idle */
+    idleTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 15 }),
+    sessionLifetimeHours: Type.Integer({ minimum: 1, maximum: 24 }),
+    tokenTtlMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+    tokenMaxTtlMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+    scrypt: Type.Object({ ln: Type.Integer({ minimum: 14, maximum: 20 }), r: Type.Integer({ minimum: 1, maximum: 32 }), p: Type.Integer({ minimum: 1, maximum: 16 }) }, { additionalProperties: false }),
+    /** PCI DSS 4.0 req. 8.3.4: lock after at most 10 failures, for at least 30 minutes */
+    lockoutThreshold: Type.Integer({ minimum: 3, maximum: 10 }),
+    lockoutBaseSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+    lockoutMaxMinutes: Type.Integer({ minimum: 30, maximum: 1440 }),
+    ipLockoutThreshold: Type.Integer({ minimum: 5, maximum: 10_000 }),
+    /** MFA for new agents and auditors unless an admin turns it off per user (always on for admin, supervisor) */
+    mfaDefault: Type.Boolean(),
+    apiKeyRotationGraceHours: Type.Integer({ minimum: 0, maximum: 720 }),
+    issuer: Type.String({ minLength: 1, maxLength: 64 }),
+  }, { additionalProperties: false }),
+  audit: Type.Object({
+    /** seal the audit chain with an HMAC checkpoint after this many records … */
+    checkpointEvery: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    /** … or this often when records are waiting */
+    checkpointMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+  }, { additionalProperties: false }),
 }, { additionalProperties: false });
 
 export type CardlineConfig = Static<typeof ConfigSchema>;
@@ -63,6 +91,13 @@ export function defaultConfig(cwd: string = process.cwd()): CardlineConfig {
     events: { heartbeatMs: 15_000, bufferSize: 64 },
     callbacks: { secret: null, allowHttp: false, maxQueue: 10_000, maxAttempts: 6, timeoutMs: 5_000, backoffMs: 500, maxBackoffMs: 60_000, concurrency: 8 },
     connectors: null,
+    trustProxy: false,
+    auth: {
+      cookieSecure: 'auto', idleTimeoutMinutes: 15, sessionLifetimeHours: 12, tokenTtlMinutes: 60, tokenMaxTtlMinutes: 720,
+      scrypt: { ln: 17, r: 8, p: 1 }, lockoutThreshold: 5, lockoutBaseSeconds: 60, lockoutMaxMinutes: 30, ipLockoutThreshold: 20,
+      mfaDefault: true, apiKeyRotationGraceHours: 24, issuer: 'Cardline',
+    },
+    audit: { checkpointEvery: 100, checkpointMinutes: 5 },
   };
 }
 
@@ -78,7 +113,8 @@ export interface LoadConfigOptions {
 /**
  * Environment variables: CARDLINE_HOST, CARDLINE_PORT, CARDLINE_DATA_DIR, CARDLINE_LOG_LEVEL,
  * CARDLINE_API_KEY (a key; only its hash is kept), CARDLINE_API_KEY_SHA256 (comma-separated hashes),
- * CARDLINE_CALLBACK_SECRET, CARDLINE_CALLBACK_ALLOW_HTTP (1/true), CARDLINE_CONFIG (JSON file path).
+ * CARDLINE_CALLBACK_SECRET, CARDLINE_CALLBACK_ALLOW_HTTP (1/true), CARDLINE_CONFIG (JSON file path),
+ * CARDLINE_TRUST_PROXY (1/true), CARDLINE_COOKIE_SECURE (auto/always/never).
  */
 export function loadConfig(opts: LoadConfigOptions = {}): CardlineConfig {
   const env = opts.env ?? process.env;
@@ -115,6 +151,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): CardlineConfig {
   const allowHttp = nonEmpty(env.CARDLINE_CALLBACK_ALLOW_HTTP);
   if (allowHttp !== undefined) callbacks.allowHttp = /^(1|true|yes)$/i.test(allowHttp);
   merged.callbacks = callbacks;
+  const trustProxy = nonEmpty(env.CARDLINE_TRUST_PROXY);
+  if (trustProxy !== undefined) merged.trustProxy = /^(1|true|yes)$/i.test(trustProxy);
+  const cookieSecure = nonEmpty(env.CARDLINE_COOKIE_SECURE);
+  if (cookieSecure !== undefined) merged.auth = { ...(merged.auth as Record<string, unknown>), cookieSecure };
 
   for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) merged[k] = k === 'dataDir' ? resolve(cwd, String(v)) : v;
 

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildServer, type ApiServer, type BuildServerOptions } from '../api/index.ts';
-import { ensureApiKey, ensureCallbackSecret, type CardlineConfig } from '../config/index.ts';
+import { ensureCallbackSecret, type CardlineConfig } from '../config/index.ts';
+import { bootstrapApiKeys, openSecurity, securityOptionsFromConfig, type Security } from '../auth/index.ts';
 import { CardlineError } from '../errors/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connectors/index.ts';
@@ -9,9 +10,10 @@ import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
 
 /**
- * Composition root: data directory → first-start secrets → store (migrated) → connectors → payment-session
- * service (closing sessions a previous run left open) → HTTP API → listening. `close()` stops the service first
- * (open sessions expire and their last events still reach streams and callbacks), then the API, connectors, store.
+ * Composition root: data directory → first-start secrets → store (migrated) → identity, audit and billing
+ * (API keys migrated from the interim setup) → connectors → payment-session service (closing sessions a previous
+ * run left open) → HTTP API → listening. `close()` stops the service first (open sessions expire and their last
+ * events still reach streams and callbacks), then the API, connectors, the audit trail (its tail sealed), store.
  */
 const EXPIRY_SWEEP_MS = 60_000;
 export interface StartOptions {
@@ -25,6 +27,8 @@ export interface RunningCardline {
   app: ApiServer;
   store: PaymentStore;
   payments: PaymentSessionService;
+  /** identity, audit trail, billing */
+  security: Security;
   url: string;
   dbPath: string;
   /** set only on the start that generated it: print once, never log */
@@ -42,10 +46,18 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   } catch (err) {
     throw new CardlineError('io-error', `cannot create the data directory ${config.dataDir}`, { cause: err });
   }
-  const keys = ensureApiKey(config.dataDir, config.apiKeySha256);
   const callbackSecret = ensureCallbackSecret(config.dataDir, config.callbacks.secret);
   const dbPath = sqlitePathIn(config.dataDir);
   const store = await openStore({ kind: 'sqlite', path: dbPath });
+  let security: Security;
+  let keys: Awaited<ReturnType<typeof bootstrapApiKeys>>;
+  try {
+    security = await openSecurity({ ...securityOptionsFromConfig(config, dbPath), logger });
+    keys = await bootstrapApiKeys(security, config);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let app: ApiServer | undefined;
   let payments: PaymentSessionService | undefined;
   let connectors: ReturnType<typeof createConnectorRegistry> | undefined;
@@ -56,11 +68,12 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     const interrupted = await payments.recoverInterrupted();
     if (interrupted > 0) logger.warn({ count: interrupted }, 'sessions left open by the previous run were closed');
     app = await buildServer({
-      config: { ...config, apiKeySha256: keys.hashes },
+      config,
       store,
       logger,
       callbackSecret: callbackSecret.secret,
       payments,
+      security,
       ...opts.build,
     });
     await app.listen({ host: config.host, port: config.port });
@@ -68,6 +81,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     await app?.close();
     await payments?.close();
     await connectors?.close();
+    await security.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CardlineError('io-error', `${config.host}:${config.port} is already in use`, { cause: err });
@@ -76,7 +90,15 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   }
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  logger.info({ host: addr.address, port: addr.port, apiKeySource: keys.source }, 'cardline started');
+  logger.info({ host: addr.address, port: addr.port, apiKeySource: keys.source, apiKeysImported: keys.imported }, 'cardline started');
+  if ((await security.auth.users.count()) === 0) {
+    logger.warn('no console users yet: create the first admin with "cardline admin create --username <name>"');
+  }
+  await security.audit.record({
+    actor: { kind: 'system', id: 'cardline', name: 'server' }, action: 'system.start', outcome: 'success',
+    detail: { host: addr.address, port: addr.port, apiKeySource: keys.source, apiKeysImported: keys.imported, trustProxy: config.trustProxy, cookieSecure: config.auth.cookieSecure },
+  });
+  const sec = security;
   const service = payments;
   const registry = connectors;
   // safety net for clocks that jumped (suspend/resume); session timers normally expire sessions themselves
@@ -89,6 +111,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     app,
     store,
     payments: service,
+    security: sec,
     url: `http://${host}:${addr.port}`,
     dbPath,
     generatedApiKey: keys.generatedKey,
@@ -101,6 +124,8 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       await service.close();
       await app.close();
       await registry.close();
+      await sec.audit.record({ actor: { kind: 'system', id: 'cardline', name: 'server' }, action: 'system.stop', outcome: 'success' });
+      await sec.close();
       await store.close();
     },
   };

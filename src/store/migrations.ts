@@ -130,9 +130,177 @@ const m0001Initial: Migration = {
   },
 };
 
+/**
+ * Issue 5: identity and access (users, recovery codes, login sessions, API keys, login throttling), the
+ * tamper-evident audit trail, and billing (price plans, metered secure-mode audio).
+ *
+ * What is stored is only what verifies a secret, never the secret (PCI DSS 4.0 req. 8.3.2): scrypt hashes of
+ * passwords, SHA-256 of API keys and session tokens (256 random bits each: nothing to brute-force), HMAC-SHA256
+ * of recovery codes (peppered with a data-dir key), and TOTP seeds sealed with AES-256-GCM under a data-dir key.
+ * Booleans are 0/1 integers with a CHECK (portable to PostgreSQL without a dialect switch).
+ */
+const USER_ROLES = ['agent', 'supervisor', 'admin', 'auditor'];
+const AUTH_SESSION_KINDS = ['cookie', 'bearer'];
+const LOGIN_STAGES = ['full', 'mfa-pending', 'enrolment'];
+const AUDIT_OUTCOMES = ['success', 'failure', 'denied'];
+
+function zeroOrOne(column: string) {
+  return sql`${sql.ref(column)} in (0, 1)`;
+}
+
+const m0002AuthAuditBilling: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('username', 'text', (c) => c.notNull().unique())
+      .addColumn('display_name', 'text')
+      .addColumn('email', 'text')
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('merchant_id', 'text')
+      .addColumn('team_id', 'text')
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('password_changed_at', 'text', (c) => c.notNull())
+      .addColumn('mfa_required', 'integer', (c) => c.notNull())
+      .addColumn('totp_secret_enc', 'text')
+      .addColumn('totp_pending_enc', 'text')
+      .addColumn('totp_enrolled_at', 'text')
+      .addColumn('totp_last_step', 'bigint')
+      .addColumn('disabled', 'integer', (c) => c.notNull())
+      .addColumn('last_login_at', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addCheckConstraint('users_role_ck', oneOf('role', USER_ROLES))
+      .addCheckConstraint('users_mfa_required_ck', zeroOrOne('mfa_required'))
+      .addCheckConstraint('users_disabled_ck', zeroOrOne('disabled'))
+      .execute();
+    await db.schema.createIndex('users_team_ix').on('users').column('team_id').execute();
+
+    await db.schema
+      .createTable('recovery_codes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('used_at', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('recovery_codes_user_ix').on('recovery_codes').column('user_id').execute();
+
+    await db.schema
+      .createTable('auth_sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('stage', 'text', (c) => c.notNull())
+      .addColumn('csrf_hash', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('last_seen_at', 'text', (c) => c.notNull())
+      .addColumn('idle_expires_at', 'text', (c) => c.notNull())
+      .addColumn('absolute_expires_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addColumn('ip', 'text')
+      .addColumn('user_agent', 'text')
+      .addCheckConstraint('auth_sessions_kind_ck', oneOf('kind', AUTH_SESSION_KINDS))
+      .addCheckConstraint('auth_sessions_stage_ck', oneOf('stage', LOGIN_STAGES))
+      .execute();
+    await db.schema.createIndex('auth_sessions_user_ix').on('auth_sessions').column('user_id').execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('permissions_json', 'text', (c) => c.notNull())
+      .addColumn('merchant_id', 'text')
+      .addColumn('created_by', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text')
+      .addColumn('revoked_at', 'text')
+      .addColumn('last_used_at', 'text')
+      .addColumn('rotated_from', 'text')
+      .addColumn('replaced_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('auth_throttle')
+      .addColumn('subject', 'text', (c) => c.primaryKey())
+      .addColumn('failures', 'integer', (c) => c.notNull())
+      .addColumn('last_failure_at', 'text', (c) => c.notNull())
+      .addColumn('locked_until', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('audit_events')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor_kind', 'text', (c) => c.notNull())
+      .addColumn('actor_id', 'text')
+      .addColumn('actor_name', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('target_kind', 'text')
+      .addColumn('target_id', 'text')
+      .addColumn('merchant_id', 'text')
+      .addColumn('ip', 'text')
+      .addColumn('user_agent', 'text')
+      .addColumn('detail_json', 'text', (c) => c.notNull())
+      .addColumn('prev_hash', 'text', (c) => c.notNull())
+      .addColumn('hash', 'text', (c) => c.notNull())
+      .addCheckConstraint('audit_events_outcome_ck', oneOf('outcome', AUDIT_OUTCOMES))
+      .execute();
+    await db.schema.createIndex('audit_events_at_ix').on('audit_events').column('at').execute();
+    await db.schema.createIndex('audit_events_actor_ix').on('audit_events').column('actor_id').execute();
+    await db.schema.createIndex('audit_events_action_ix').on('audit_events').column('action').execute();
+
+    await db.schema
+      .createTable('audit_checkpoints')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('record_seq', 'bigint', (c) => c.notNull())
+      .addColumn('head_hash', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('prev_mac', 'text', (c) => c.notNull())
+      .addColumn('mac', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('price_plans')
+      .addColumn('merchant_id', 'text', (c) => c.primaryKey())
+      .addColumn('currency', 'text', (c) => c.notNull())
+      .addColumn('per_minute_minor', 'bigint', (c) => c.notNull())
+      .addColumn('monthly_minimum_minor', 'bigint', (c) => c.notNull())
+      .addColumn('transaction_fees_json', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('updated_by', 'text')
+      .addCheckConstraint('price_plans_amounts_ck', sql`per_minute_minor >= 0 and monthly_minimum_minor >= 0`)
+      .execute();
+
+    await db.schema
+      .createTable('secure_audio_usage')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('merchant_id', 'text', (c) => c.notNull())
+      .addColumn('call_id', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+      .addColumn('occurred_at', 'text', (c) => c.notNull())
+      .addCheckConstraint('secure_audio_usage_channel_ck', oneOf('channel', CHANNELS))
+      .addCheckConstraint('secure_audio_usage_duration_ck', sql`duration_ms >= 0`)
+      .execute();
+    await db.schema.createIndex('secure_audio_usage_merchant_occurred_ix').on('secure_audio_usage').columns(['merchant_id', 'occurred_at']).execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const t of ['secure_audio_usage', 'price_plans', 'audit_checkpoints', 'audit_events', 'auth_throttle', 'api_keys', 'auth_sessions', 'recovery_codes', 'users']) {
+      await db.schema.dropTable(t).execute();
+    }
+  },
+};
+
 /** Every migration, by name; append only. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': m0001Initial,
+  '0002-auth-audit-billing': m0002AuthAuditBilling,
 });
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -6,6 +6,7 @@ import { buildServer, type ApiServer, type BuildServerOptions } from '../../../s
 import { defaultConfig, generateApiKey, hashApiKey, type CardlineConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/log/index.ts';
 import { openStore, sqlitePathIn } from '../../../src/store/index.ts';
+import { openSecurity, type Security } from '../../../src/auth/index.ts';
 import { PaymentSessionService, type PaymentStore } from '../../../src/payments/index.ts';
 
 export const CALLBACK_SECRET = 'whsec_test_secret_0123456789abcdef';
@@ -16,6 +17,8 @@ export interface TestServer {
   url: string;
   key: string;
   store: PaymentStore;
+  /** identity, audit and billing over the same SQLite file (null with `security: false`) */
+  security: Security | null;
   dir: string;
   /** every log line the server wrote (JSON text) */
   logs: string[];
@@ -30,7 +33,18 @@ export interface TestServerOptions {
   routes?: (app: ApiServer) => void;
   /** wire a real PaymentSessionService (sandbox connector) over the SQLite store */
   payments?: boolean;
+  /**
+   * default true: the production identity stack (src/auth) over the same SQLite file, with `key` a service API
+   * key holding the three payment-session permissions (what the interim key could do). false: the interim
+   * configured-key authenticator.
+   */
+  security?: boolean;
+  /** clock for the security services (token expiry, lockout, TOTP) */
+  now?: () => number;
 }
+
+/** scrypt cost for tests: the production default (2^17) would make every login take most of a second */
+export const TEST_SCRYPT = { ln: 10, r: 8, p: 1 };
 
 /** A real server on 127.0.0.1 port 0 over a real SQLite file in a temp dir, logs captured at debug level. */
 export async function startTestServer(o: TestServerOptions = {}): Promise<TestServer> {
@@ -47,17 +61,24 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => { logs.push(s); } } });
   const store = await openStore({ kind: 'sqlite', path: sqlitePathIn(dir) });
+  let security: Security | null = null;
+  let serviceKey = key;
+  if (o.security !== false) {
+    security = await openSecurity({ dbPath: sqlitePathIn(dir), dataDir: dir, settings: { scrypt: TEST_SCRYPT }, logger, ...(o.now ? { now: o.now } : {}) });
+    serviceKey = (await security.apiKeys.create({ name: 'test service' }, { actor: { kind: 'system', id: 'test', name: null }, ip: null, userAgent: null })).key;
+  }
   const payments = o.payments === true ? new PaymentSessionService({ store, logger }) : null;
-  const app = await buildServer({ config, store, logger, ...(payments !== null ? { payments } : {}), ...o.build });
+  const app = await buildServer({ config, store, logger, ...(payments !== null ? { payments } : {}), ...(security !== null ? { security } : {}), ...o.build });
   o.routes?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
-    app, payments, url: `http://127.0.0.1:${port}`, key, store, dir, logs,
-    auth: { authorization: `Bearer ${key}` },
+    app, payments, url: `http://127.0.0.1:${port}`, key: serviceKey, store, security, dir, logs,
+    auth: { authorization: `Bearer ${serviceKey}` },
     close: async () => {
       await payments?.close();
       await app.close();
+      await security?.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

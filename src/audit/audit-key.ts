@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CardlineError } from '../errors/index.ts';
+
+/**
+ * The audit sealing key (`<data dir>/audit-key`, 256 bits, base64, mode 0600): its own file, separate from the
+ * auth key and the callback secret, so it can be held by a different custodian or moved off the host
+ * (PCI DSS 4.0 req. 10.3.2: audit logs protected from modification). Created once, O_EXCL.
+ */
+export const AUDIT_KEY_FILE = 'audit-key';
+/** Latest checkpoint, written beside the database so that deleting sealed rows together with their checkpoints is still detected. */
+export const AUDIT_ANCHOR_FILE = 'audit-anchor.json';
+
+export function ensureAuditKey(dataDir: string): Buffer {
+  const path = join(dataDir, AUDIT_KEY_FILE);
+  const existing = readAuditKey(dataDir);
+  if (existing !== null) return existing;
+  const key = randomBytes(32);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return ensureAuditKey(dataDir);
+    throw new CardlineError('io-error', `cannot write ${path}`, { cause: err });
+  }
+}
+
+export function readAuditKey(dataDir: string): Buffer | null {
+  const path = join(dataDir, AUDIT_KEY_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CardlineError('io-error', `cannot read ${path}`, { cause: err });
+  }
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new CardlineError('invalid-config', `${path} must hold a base64 256-bit key`);
+  return key;
+}
+
+export interface AuditAnchor {
+  seq: number;
+  recordSeq: number;
+  headHash: string;
+  mac: string;
+}
+
+export function readAnchor(path: string): AuditAnchor | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CardlineError('io-error', `cannot read ${path}`, { cause: err });
+  }
+  try {
+    const a = JSON.parse(text) as Partial<AuditAnchor>;
+    if (typeof a.seq === 'number' && typeof a.recordSeq === 'number' && typeof a.headHash === 'string' && typeof a.mac === 'string') {
+      return { seq: a.seq, recordSeq: a.recordSeq, headHash: a.headHash, mac: a.mac };
+    }
+  } catch { /* reported below */ }
+  throw new CardlineError('audit-chain-broken', `${path} is not a valid audit anchor`);
+}
+
+/** Atomic replace (write + rename); only ever moves forward. */
+export function writeAnchor(path: string, anchor: AuditAnchor): void {
+  const current = readAnchorQuiet(path);
+  if (current !== null && current.seq >= anchor.seq) return;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+function readAnchorQuiet(path: string): AuditAnchor | null {
+  try {
+    return readAnchor(path);
+  } catch {
+    return null;
+  }
+}
