@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log/index.ts';
 import { MemoryPaymentStore } from '../../src/payments/index.ts';
 import { startTestServer, CALLBACK_SECRET, type TestServer } from './helpers/server.ts';
 
-const PUBLIC = new Set(['GET /health', 'GET /openapi.json']);
+const PUBLIC = new Set(['GET /health', 'GET /openapi.json', 'POST /v1/auth/login']);
 
 function concretePath(url: string): string {
   return url.replace(/:([A-Za-z]+)/g, 'test-$1');
@@ -30,12 +30,19 @@ describe('route matrix', () => {
   before(async () => { s = await startTestServer({ payments: true }); });
   after(async () => { await s.close(); });
 
-  test('every route is registered with a declared permission; only /health and /openapi.json are public', () => {
+  test('every route is registered with a declared permission; only /health, /openapi.json and the login are public', () => {
     const routes = s.app.cardline.routes;
     assert.deepEqual(routes.map((r) => `${r.method} ${r.url}`).sort(), [
-      'GET /health', 'GET /openapi.json', 'GET /v1/sessions', 'GET /v1/sessions/:id', 'GET /v1/sessions/:id/events',
+      'DELETE /v1/api-keys/:id',
+      'GET /health', 'GET /openapi.json', 'GET /v1/api-keys', 'GET /v1/audit/events', 'GET /v1/audit/export', 'GET /v1/audit/verify',
+      'GET /v1/auth/me', 'GET /v1/billing/plans', 'GET /v1/billing/report', 'GET /v1/billing/report.csv',
+      'GET /v1/sessions', 'GET /v1/sessions/:id', 'GET /v1/sessions/:id/events', 'GET /v1/users', 'GET /v1/users/:id',
+      'PATCH /v1/users/:id',
+      'POST /v1/api-keys', 'POST /v1/api-keys/:id/rotate', 'POST /v1/auth/login', 'POST /v1/auth/logout', 'POST /v1/auth/mfa/confirm',
+      'POST /v1/auth/mfa/enrol', 'POST /v1/auth/mfa/verify', 'POST /v1/auth/password', 'POST /v1/billing/secure-audio',
       'POST /v1/sessions', 'POST /v1/sessions/:id/cancel', 'POST /v1/sessions/:id/capture', 'POST /v1/sessions/:id/digits',
-      'POST /v1/sessions/:id/submit', 'PUT /v1/sessions/:id/amount',
+      'POST /v1/sessions/:id/submit', 'POST /v1/users', 'POST /v1/users/:id/password', 'POST /v1/users/:id/reset-mfa', 'POST /v1/users/:id/unlock',
+      'PUT /v1/billing/plans/:id', 'PUT /v1/sessions/:id/amount',
     ]);
     for (const r of routes) {
       const key = `${r.method} ${r.url}`;
@@ -73,16 +80,20 @@ describe('route matrix', () => {
         assert.equal(await wsStatus(s.url.replace('http', 'ws') + concretePath(r.url), {}), 401, `websocket ${r.url}`);
       }
     }
-    assert.equal(checked, 9 * 7);
+    assert.equal(checked, (s.app.cardline.routes.length - PUBLIC.size) * 7);
+    assert.ok(checked >= 34 * 7);
   });
 
-  test('the right key passes authentication on every route (Bearer any case, or X-Api-Key)', async () => {
+  test('the right key passes authentication on every route (Bearer any case, or X-Api-Key); outside its scope it gets 403, never 401', async () => {
+    const granted = new Set(['sessions:read', 'sessions:write', 'sessions:digits']);
     for (const r of s.app.cardline.routes) {
       if (r.permission === 'public' || r.method !== 'GET') continue;
       const variants: Record<string, string>[] = [{ authorization: `Bearer ${s.key}` }, { authorization: `bearer ${s.key}` }, { 'x-api-key': s.key }];
       for (const headers of variants) {
         const res = await fetch(s.url + concretePath(r.url), { headers: { ...headers, accept: 'application/json' } });
-        assert.ok(res.status !== 401 && res.status !== 403, `${r.method} ${r.url} → ${res.status}`);
+        assert.notEqual(res.status, 401, `${r.method} ${r.url}`);
+        if (granted.has(r.permission)) assert.notEqual(res.status, 403, `${r.method} ${r.url}`);
+        else assert.equal(res.status, 403, `${r.method} ${r.url} needs ${r.permission}`);
         await res.body?.cancel();
       }
     }
