@@ -34,7 +34,8 @@ describe('migrations', () => {
       const tables = raw.prepare("select name from sqlite_master where type = 'table' order by name").all() as { name: string }[];
       raw.close();
       assert.deepEqual(tables.map((r) => r.name).filter((n) => !n.startsWith('sqlite_')),
-        ['cardline_migration', 'cardline_migration_lock', 'payment_sessions', 'transactions', 'usage_records']);
+        ['api_keys', 'audit_checkpoints', 'audit_events', 'auth_sessions', 'auth_throttle', 'cardline_migration', 'cardline_migration_lock',
+          'payment_sessions', 'price_plans', 'recovery_codes', 'secure_audio_usage', 'transactions', 'usage_records', 'users']);
     } finally { t.cleanup(); }
   });
 
