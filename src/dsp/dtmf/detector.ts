@@ -218,6 +218,8 @@ export class DtmfDetector {
 
   private sink: DtmfEvent[] | null = null;
   private sinkCb: ((e: DtmfEvent) => void) | undefined;
+  private listenerFailed = false;
+  private listenerError: unknown = undefined;
 
   constructor(opts: Partial<DtmfDetectorOptions> = {}) {
     const o: DtmfDetectorOptions = { ...DEFAULT_DETECTOR_OPTIONS };
@@ -258,7 +260,21 @@ export class DtmfDetector {
     const out = this.sink ?? (NO_EVENTS as DtmfEvent[]);
     this.sink = null;
     this.sinkCb = undefined;
+    this.rethrowListenerError();
     return out;
+  }
+
+  /**
+   * A throwing listener (onEvent, onDigitStart) must not leave the receiver half-way through a block
+   * (house style 5): its error is held until the call's work is done, then rethrown to the caller.
+   */
+  private rethrowListenerError(): void {
+    if (this.listenerFailed) {
+      const err = this.listenerError;
+      this.listenerFailed = false;
+      this.listenerError = undefined;
+      throw err;
+    }
   }
 
   /** End of stream: closes a key press still in progress. The detector can then be reused (reset()). */
@@ -280,6 +296,7 @@ export class DtmfDetector {
     }
     this.state = State.Idle;
     this.prevHit = NONE;
+    this.rethrowListenerError();
     return out;
   }
 
@@ -645,7 +662,13 @@ export class DtmfDetector {
     this.digitStart = Math.max(0, Math.round(start));
     this.view.digitConfirmed = true;
     const cb = this.onDigitStart;
-    if (cb) cb(DTMF_DIGITS[hit] as DtmfDigit, this.digitStart);
+    if (cb) {
+      try {
+        cb(DTMF_DIGITS[hit] as DtmfDigit, this.digitStart);
+      } catch (err) {
+        this.holdListenerError(err);
+      }
+    }
   }
 
   /** End of the active digit from the last good block j and the block after it. */
@@ -661,12 +684,25 @@ export class DtmfDetector {
     return Math.max(this.digitStart + 1, Math.round(end));
   }
 
+  private holdListenerError(err: unknown): void {
+    if (!this.listenerFailed) {
+      this.listenerFailed = true;
+      this.listenerError = err;
+    }
+  }
+
   private emit(end: number): void {
     const e: DtmfEvent = { digit: DTMF_DIGITS[this.digit] as DtmfDigit, startSample: this.digitStart, endSample: end };
     this.digit = NONE;
     (this.sink ??= []).push(e);
     const cb = this.sinkCb;
-    if (cb) cb(e);
+    if (cb) {
+      try {
+        cb(e);
+      } catch (err) {
+        this.holdListenerError(err);
+      }
+    }
   }
 }
 

@@ -190,8 +190,12 @@ export class DtmfMasker {
     if (this.delaySamples < MIN_LOOKAHEAD_SAMPLES) {
       throw new CardlineError('audio-invalid-argument', `lookaheadMs must be at least ${(MIN_LOOKAHEAD_SAMPLES * 1000) / SAMPLE_RATE} (two analysis blocks) to mask tone onsets`);
     }
-    this.onSpan = opts.onSpan;
-    this.onDigit = opts.onDigit;
+    // Listener errors never break the stream (house style 5): held, then rethrown once the call's
+    // samples are fully processed and rendered.
+    const onSpan = opts.onSpan;
+    const onDigit = opts.onDigit;
+    this.onSpan = onSpan ? (s) => { try { onSpan(s); } catch (err) { this.hold(err); } } : undefined;
+    this.onDigit = onDigit ? (e) => { try { onDigit(e); } catch (err) { this.hold(err); } } : undefined;
     this.seed = opts.seed ?? 1;
     this.prng = new Prng(this.seed);
     const minAmp = dbm0ToAmplitude(CANDIDATE_MIN_LEVEL_DBM0);
@@ -240,7 +244,27 @@ export class DtmfMasker {
     }
     this.inTotal += len;
     this.dropRendered(this.inTotal - this.delaySamples);
+    this.rethrow();
     return out;
+  }
+
+  private listenerFailed = false;
+  private listenerError: unknown = undefined;
+
+  private hold(err: unknown): void {
+    if (!this.listenerFailed) {
+      this.listenerFailed = true;
+      this.listenerError = err;
+    }
+  }
+
+  private rethrow(): void {
+    if (this.listenerFailed) {
+      const err = this.listenerError;
+      this.listenerFailed = false;
+      this.listenerError = undefined;
+      throw err;
+    }
   }
 
   /** End of stream: drains the delay line (delaySamples samples) and closes open spans. The masker then
@@ -269,6 +293,7 @@ export class DtmfMasker {
     this.floorPos = 0;
     this.prng = new Prng(this.seed);
     this.detector = this.newDetector();
+    this.rethrow();
     return out;
   }
 

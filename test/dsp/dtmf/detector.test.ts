@@ -333,3 +333,26 @@ test('API: process returns the key presses that ended in the call; onEvent, onDi
   assert.deepEqual([...d2.process(samples), ...d2.flush()], detectDtmf(samples));
   assert.throws(() => new DtmfDetector({ minToneRatio: Number.NaN }), RangeError);
 });
+
+test('a throwing listener does not derail the receiver: its error reaches the caller after the call', () => {
+  const { samples } = generateSequence('1234', { onMs: 60, offMs: 60 });
+  const reference = detectDtmf(samples);
+  const d = new DtmfDetector();
+  const seen: DtmfEvent[] = [];
+  let starts = 0;
+  d.onDigitStart = () => { starts++; throw new Error('listener start'); };
+  const got: DtmfEvent[] = [];
+  let thrown = 0;
+  for (let p = 0; p < samples.length; p += 160) {
+    try {
+      got.push(...d.process(samples.subarray(p, p + 160), (e) => { seen.push(e); throw new Error('listener end'); }));
+    } catch (e) {
+      assert.ok(e instanceof Error && /^listener/.test(e.message));
+      thrown++;
+    }
+  }
+  try { got.push(...d.flush()); } catch { thrown++; }
+  assert.equal(starts, 4);
+  assert.deepEqual(seen, reference); // every event delivered once, in order, unchanged
+  assert.ok(thrown >= 4);
+});

@@ -344,3 +344,25 @@ test('renderMask: any rate, delay round(30 ms · rate), spans replaced, everythi
   assert.throws(() => renderMask(new Int16Array(10), 0, []), (e) => isCardlineError(e) && e.code === 'audio-invalid-argument');
   assert.throws(() => renderMask(new Int16Array(10), 8000, [], { mode: 'loud' as MaskMode }), (e) => isCardlineError(e) && e.code === 'audio-invalid-argument');
 });
+
+test('throwing listeners do not derail the masker: same audio out, errors reach the caller', () => {
+  const x = withDigits(addWhiteNoise(new Int16Array(8000 * 2), 100, 8), '759', 2000).x;
+  const ref = mask(x);
+  const m = new DtmfMasker({ onSpan: () => { throw new Error('span listener'); }, onDigit: () => { throw new Error('digit listener'); } });
+  const parts: Int16Array[] = [];
+  let thrown = 0;
+  for (let p = 0; p < x.length; p += 160) {
+    const out = new Int16Array(Math.min(160, x.length - p));
+    try {
+      m.process(x.subarray(p, p + out.length), out);
+    } catch (e) {
+      assert.ok(e instanceof Error && /listener$/.test(e.message));
+      thrown++;
+    }
+    parts.push(out); // the caller's buffer is filled even when a listener threw
+  }
+  let tail = new Int16Array(0);
+  try { tail = m.flush(); } catch { thrown++; tail = new Int16Array(m.delaySamples); }
+  assert.ok(thrown >= 3);
+  assert.deepEqual(concat(...parts).subarray(0, x.length), ref.out.subarray(0, x.length));
+});
