@@ -361,8 +361,7 @@ test('throwing listeners do not derail the masker: same audio out, errors reach 
     }
     parts.push(out); // the caller's buffer is filled even when a listener threw
   }
-  let tail = new Int16Array(0);
-  try { tail = m.flush(); } catch { thrown++; tail = new Int16Array(m.delaySamples); }
+  try { m.flush(); } catch { thrown++; }
   assert.ok(thrown >= 3);
   assert.deepEqual(concat(...parts).subarray(0, x.length), ref.out.subarray(0, x.length));
 });
