@@ -3,6 +3,9 @@ import { isCardlineError } from '../errors/index.ts';
 import { registerDtmfCommands } from './commands/dtmf.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSessionCommands } from './commands/session.ts';
+import { registerAdminCommands } from './commands/admin.ts';
+import { registerAuditCommands } from './commands/audit.ts';
+import { registerBillingCommands } from './commands/billing.ts';
 
 /** Exit codes: 0 ok, 1 runtime error (one line, no stack unless --debug), 2 usage error. */
 export const EXIT_OK = 0;
@@ -12,6 +15,8 @@ export const EXIT_USAGE = 2;
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** all of standard input (tests inject it; default: process.stdin) */
+  stdin?: () => Promise<string>;
 }
 
 const defaultIo: CliIo = {
@@ -31,6 +36,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerDtmfCommands(program, io);
   registerServeCommand(program, io);
   registerSessionCommands(program, io);
+  registerAdminCommands(program, io);
+  registerAuditCommands(program, io);
+  registerBillingCommands(program, io);
   return program;
 }
 
