@@ -9,31 +9,32 @@
  *
  *  1. Pre-check (every block, cheap): tone energies normalised so that a full-block on-frequency sine
  *     gives its block energy, E_k = 2|X_k|²/N. The best row and best column bin must each exceed an
- *     absolute floor, beat the other bins of their group, sit within a loose twist window, and the pair
- *     must hold a good share of the block energy, R = (E_row + E_col)/E_total.
- *  2. Refinement (candidate blocks): each tone's frequency, first coarsely from the phase advance of two
- *     Hann-windowed correlations 51 samples apart (see tone-fit.ts), then finely as the frequency that
- *     maximises a least-squares fit of both tones over the block. Reject beyond
- *     ±maxFrequencyDeviationPct (2.5 %) — midway between Q.24's "must operate within ±1.5 %" and
- *     "must not operate beyond ±3.5 %". The fit gives exact levels (threshold and twist use these) and
- *     R' = fitted two-tone energy / block energy. A block with m tone samples has R' ≈ m/N, so
- *     R' ≥ minToneRatio (0.86) makes a hit block ≥ 86 % filled: a 20 ms tone (160 samples) can never
+ *     absolute floor (minLevel − 6 dB), beat the other bins of their group by 3 dB, sit within a loose
+ *     twist window, and hold ≥ preRatio (0.6) of the block energy, R = (E_row + E_col)/E_total.
+ *  2. First stage (blocks passing 1): each tone's frequency from the phase advance of two Hann-windowed
+ *     correlations 51 samples apart (see tone-fit.ts); reject beyond ±maxFrequencyDeviationPct (2.5 %)
+ *     — midway between Q.24's "must operate within ±1.5 %" and "must not operate beyond ±3.5 %". A
+ *     least-squares fit of both tones at those frequencies gives exact levels (threshold and twist use
+ *     these) and R' = fitted two-tone energy / block energy. A block with m tone samples has R' ≈ m/N,
+ *     so R' ≥ minToneRatio (0.86) makes a hit block ≥ 86 % filled: a 20 ms tone (160 samples) can never
  *     give two consecutive hit blocks, while a 40 ms tone always holds two full blocks.
- *     Talk-off guards (measured on espeak-ng speech: a high voice can put its 5th and 7th harmonics on
- *     852 + 1209 Hz with R' ≈ 0.93 — spandsp reports a '7' there):
- *       - second harmonics of both tones, fitted jointly with them, ≤ −12 dB;
+ *  3. Talk-off checks, only when two consecutive first-stage hits of one digit could confirm it (both
+ *     blocks checked). Measured on espeak-ng speech: a high voice can put its 5th and 7th harmonics on
+ *     852 + 1209 Hz with R' ≈ 0.93 (spandsp reports a '7' there). Hence:
  *       - no other sinusoid in the residual above −19 dB of the tones (voiced speech that mimics a pair
  *         carries further harmonics of the same pitch at −16…−10 dB; a real key press, even clipped
  *         at 0 dBm0 in 18 dB SNR, stays below −22.9 dB outside its own intermodulation products);
- *       - the two confirming blocks agree in frequency (≤ 1 %) and level (≤ 6 dB).
- *  3. State machine: a digit is confirmed by 2 consecutive hit blocks of the same digit, and ends after
+ *       - second harmonics of both tones ≤ −12 dB;
+ *       - the two blocks agree in frequency (≤ 1 %) and level (≤ 6 dB).
+ *  4. State machine: a digit is confirmed by 2 consecutive hit blocks of the same digit, and ends after
  *     2 consecutive blocks that neither hit it nor "continue" it. A continuation block still carries the
- *     digit's two tones (at their measured frequencies) for ≥ continuationRatio of its energy: a ≤ 10 ms
- *     interruption leaves ≥ 60 % of one of the (at most two) blocks it touches filled, so it never ends
- *     a digit, while a 40 ms pause always holds two empty blocks, so it always separates repeated digits.
+ *     digit: its nominal bins hold ≥ 0.4 of the energy, or (checked only then) its two tones fitted at
+ *     their measured frequencies hold ≥ continuationRatio. A ≤ 10 ms interruption leaves ≥ 60 % of one
+ *     of the (at most two) blocks it touches filled, so it never ends a digit, while a 40 ms pause
+ *     always holds two empty blocks, so it always separates repeated digits.
  *
  * Start and end are refined below one block from the fitted amplitudes of the edge blocks
- * (m ≈ N·A_edge/A_full for a block holding m tone samples, from fitted amplitudes).
+ * (m ≈ N·A_edge/A_full for a block holding m tone samples): measured within ±10 samples (1.25 ms).
  *
  * Card data rule: digits are reported only through the returned events / callbacks; nothing here logs.
  */
