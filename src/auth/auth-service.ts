@@ -347,7 +347,7 @@ export class AuthService {
     const session = await this.sessions.create(row.id, kind, 'full', this.#timeouts(kind, 'full', ttlMs), ctx);
     await this.users.update(row.id, { last_login_at: this.#iso() });
     const remaining = method === 'recovery-code' ? await this.users.unusedRecoveryCodes(row.id) : null;
-    await this.#audit.append({ actor, action: 'auth.mfa-verify', outcome: 'success', ip: ctx.ip, userAgent: ctx.userAgent, merchantId: row.merchant_id, target: { kind: 'login-session', id: session.id }, detail: { method, recoveryCodesLeft: remaining } });
+    await this.#audit.append({ actor, action: 'auth.mfa-verify', outcome: 'success', ip: ctx.ip, userAgent: ctx.userAgent, merchantId: row.merchant_id, target: { kind: 'login-session', id: session.id }, detail: { method, backupCodesLeft: remaining } });
     return { user: rowToUser(row), stage: 'full', session };
   }
 
@@ -392,7 +392,7 @@ export class AuthService {
       session = await this.sessions.create(userId, kind, 'full', this.#timeouts(kind, 'full', ttlMs), ctx);
       await this.users.update(userId, { last_login_at: now });
     }
-    await this.#audit.append({ ...this.#who(ctx), action: 'auth.mfa-enrol-confirm', outcome: 'success', target: { kind: 'user', id: userId }, merchantId: row.merchant_id, detail: { recoveryCodes: RECOVERY_CODE_COUNT } });
+    await this.#audit.append({ ...this.#who(ctx), action: 'auth.mfa-enrol-confirm', outcome: 'success', target: { kind: 'user', id: userId }, merchantId: row.merchant_id, detail: { backupCodesIssued: RECOVERY_CODE_COUNT } });
     return { recoveryCodes: codes, session, user: await this.getUser(userId) };
   }
 

@@ -6,7 +6,7 @@ import { buildServer, type ApiServer, type BuildServerOptions } from '../../../s
 import { defaultConfig, generateApiKey, hashApiKey, type CardlineConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/log/index.ts';
 import { openStore, sqlitePathIn } from '../../../src/store/index.ts';
-import { openSecurity, type Security } from '../../../src/auth/index.ts';
+import { openSecurity, type AuthSettings, type Security } from '../../../src/auth/index.ts';
 import { PaymentSessionService, type PaymentStore } from '../../../src/payments/index.ts';
 
 export const CALLBACK_SECRET = 'whsec_test_secret_0123456789abcdef';
@@ -41,6 +41,8 @@ export interface TestServerOptions {
   security?: boolean;
   /** clock for the security services (token expiry, lockout, TOTP) */
   now?: () => number;
+  /** overrides of the identity settings (lockout thresholds, timeouts) */
+  securitySettings?: Partial<AuthSettings>;
 }
 
 /** scrypt cost for tests: the production default (2^17) would make every login take most of a second */
@@ -64,7 +66,7 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
   let security: Security | null = null;
   let serviceKey = key;
   if (o.security !== false) {
-    security = await openSecurity({ dbPath: sqlitePathIn(dir), dataDir: dir, settings: { scrypt: TEST_SCRYPT }, logger, ...(o.now ? { now: o.now } : {}) });
+    security = await openSecurity({ dbPath: sqlitePathIn(dir), dataDir: dir, settings: { scrypt: TEST_SCRYPT, ...o.securitySettings }, logger, ...(o.now ? { now: o.now } : {}) });
     serviceKey = (await security.apiKeys.create({ name: 'test service' }, { actor: { kind: 'system', id: 'test', name: null }, ip: null, userAgent: null })).key;
   }
   const payments = o.payments === true ? new PaymentSessionService({ store, logger }) : null;
