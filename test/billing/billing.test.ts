@@ -30,8 +30,8 @@ const PLANS = {
 
 /** The test's own fee rule, written independently of src/billing. */
 function feeOf(merchant: string, channel: string, outcome: string): number {
-  const plan = (PLANS as Record<string, { transactionFees: Record<string, number> }>)[merchant] ?? PLANS['*'];
-  const f = plan.transactionFees;
+  const plans = PLANS as Record<string, { transactionFees: Record<string, number> }>;
+  const f = (plans[merchant] ?? plans['*'])?.transactionFees ?? {};
   for (const k of [`${channel}/${outcome}`, `${channel}/*`, `*/${outcome}`, '*/*']) if (k in f) return f[k] ?? 0;
   return 0;
 }
