@@ -57,7 +57,8 @@ describe('user agent core: a call between two stacks', () => {
     assert.equal(outcome.kind, 'answered');
     if (outcome.kind !== 'answered') return;
     const aDialog = outcome.dialog;
-    assert.deepEqual(progress, [100, -180]);
+    // (a loaded machine may retransmit the INVITE at T1 = 20 ms, and each copy gets the last provisional again)
+    assert.deepEqual([...new Set(progress)], [100, -180]);
     assert.equal(bDialog, early, 'the early dialog is the one confirmed');
     assert.equal(dec(outcome.response.body), SDP_B);
     assert.equal((await inv.acked).method, 'ACK');
