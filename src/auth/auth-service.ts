@@ -262,6 +262,13 @@ export class AuthService {
     await this.#audit.append({ ...this.#who(ctx), action: 'auth.mfa-reset', outcome: 'success', target: { kind: 'user', id }, merchantId: row.merchant_id });
   }
 
+  /** Housekeeping: expired login sessions (a week after expiry) and idle throttle counters. */
+  async purge(): Promise<{ sessions: number; throttle: number }> {
+    const sessions = await this.sessions.purgeExpired();
+    const throttle = await this.throttle.purgeStale(Math.max(this.settings.accountThrottle.decayMs, this.settings.ipThrottle.decayMs) * 2);
+    return { sessions, throttle };
+  }
+
   async teamMemberIds(teamId: string): Promise<string[]> {
     return this.users.teamMemberIds(teamId);
   }

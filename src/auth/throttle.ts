@@ -70,6 +70,18 @@ export class LoginThrottle {
     return { failures, lockedUntilMs: until, newlyLocked: true };
   }
 
+  /**
+   * Forgets subjects idle for `olderThanMs` and not locked (a password spray with random names would otherwise
+   * grow the table without bound).
+   */
+  async purgeStale(olderThanMs: number): Promise<number> {
+    const cutoff = new Date(this.#now() - olderThanMs).toISOString();
+    const now = new Date(this.#now()).toISOString();
+    const r = await this.#db.deleteFrom('auth_throttle').where('last_failure_at', '<', cutoff)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)])).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async reset(subject: string): Promise<void> {
     await this.#db.deleteFrom('auth_throttle').where('subject', '=', subject).execute();
   }

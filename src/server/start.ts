@@ -106,6 +106,11 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     service.expireStale().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed'));
   }, EXPIRY_SWEEP_MS);
   sweep.unref();
+  // identity housekeeping: expired login sessions and stale lockout counters
+  const purge = () => { sec.auth.purge().catch((err: unknown) => logger.error({ err }, 'auth housekeeping failed')); };
+  purge();
+  const housekeeping = setInterval(purge, 3600_000);
+  housekeeping.unref();
   let closed = false;
   return {
     app,
@@ -121,6 +126,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      clearInterval(housekeeping);
       await service.close();
       await app.close();
       await registry.close();
