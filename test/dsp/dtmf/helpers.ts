@@ -1,17 +1,10 @@
 /** Test-only signal helpers: seeded PRNG, noise, exact-frequency correlation, mixing. */
 import { DTMF_COL_FREQS, DTMF_ROW_FREQS, SAMPLE_RATE } from '../../../src/dsp/types.ts';
 
-/** mulberry32: tiny, seedable, good enough for test noise and random alignments. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (one seeded PRNG for all tests, in test/support/audio.ts). */
+import { prng as mulberry32 } from '../../support/audio.ts';
+
+export { mulberry32 };
 
 /** Standard normal deviates (Box–Muller) from a uniform source. */
 export function gaussian(rand: () => number): () => number {
