@@ -50,6 +50,8 @@ export interface SipTransportLayerOptions {
   logger?: Logger;
   /** §18.1.1 size rule: larger UDP requests go over TCP when a TCP transport exists. 0 disables. Default 1300. */
   udpMaxRequestSize?: number;
+  /** Add RFC 5923 `alias` to the Via of requests sent over TLS (default true). */
+  tlsAlias?: boolean;
 }
 
 const stripBrackets = (h: string) => h.replace(/^\[(.*)\]$/, '$1');
@@ -59,6 +61,7 @@ export class SipTransportLayer {
   #resolve: (host: string) => Promise<string>;
   #log: Logger | undefined;
   #udpMax: number;
+  #alias: boolean;
   #user: TransportLayerUser | undefined;
 
   constructor(opts: SipTransportLayerOptions) {
@@ -67,6 +70,7 @@ export class SipTransportLayer {
     this.#resolve = opts.resolve ?? (async (h) => (await lookup(h)).address);
     this.#log = opts.logger;
     this.#udpMax = opts.udpMaxRequestSize ?? 1300;
+    this.#alias = opts.tlsAlias ?? true;
     for (const t of this.#transports) {
       t.setHandler({
         packet: (p) => this.#onPacket(p),
@@ -162,6 +166,8 @@ export class SipTransportLayer {
     const via: Via = { ...top, params: new Map(top.params), transport: t.protocol.toUpperCase(), host: hostForUri(t.sentBy.host), port: t.sentBy.port };
     // RFC 3581 §3: ask for symmetric response routing on UDP.
     if (t.protocol === 'udp' && !via.params.has('rport')) via.params.set('rport', null);
+    // RFC 5923 §5: over TLS, offer the connection for requests in the other direction.
+    if (t.protocol === 'tls' && this.#alias && !via.params.has('alias')) via.params.set('alias', null);
     request.headers.shift('Via');
     request.headers.prepend('Via', serializeVia(via));
     return serializeSipMessage(request);
@@ -265,8 +271,14 @@ export class SipTransportLayer {
     if (!s || s.method === 'ACK' || s.via.length === 0) return; // never answer an ACK (§17.1.1.3) or a response
     const h = new SipHeaders();
     try {
-      parseVia(s.via[0]!.split(',')[0]!); // the answer is routed by the top Via: it must parse
-      for (const v of s.via) h.append('Via', v);
+      // The answer is routed by the top Via, which must parse; as §18.2.1 would, it learns the packet's source, so
+      // the 400 goes back where the bytes came from and never waits on a DNS lookup of a hostile host name.
+      const [top, ...rest] = s.via.flatMap((v) => v.split(','));
+      const via = parseVia(top!);
+      via.params.set('received', flow.remote.address);
+      if (via.params.has('rport')) via.params.set('rport', String(flow.remote.port));
+      h.append('Via', serializeVia(via));
+      for (const v of rest) h.append('Via', v);
       if (s.from) h.append('From', s.from);
       if (s.to) h.append('To', s.to);
       if (s.callId) h.append('Call-ID', s.callId);

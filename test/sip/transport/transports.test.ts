@@ -249,9 +249,20 @@ describe('TLS transport', () => {
     const got = await reqP;
     assert.equal(got.flow.protocol, 'tls');
     assert.equal(got.m.topVia().transport, 'TLS');
+    assert.ok(got.m.topVia().params.has('alias'), 'RFC 5923 alias offered over TLS');
     const resP = a.inbox.next('response');
     await b.layer.sendResponse(createResponse(got.m, 200), got.flow);
-    assert.equal((await resP).m.status, 200);
+    const res = await resP;
+    assert.equal(res.m.status, 200);
+
+    // RFC 5923: B reaches A's sent-by over the connection A opened, instead of connecting to A's listener
+    const aPort = a.layer.transport('tls')!.local.port;
+    const back = testRequest({ uri: `sips:alice@127.0.0.1:${aPort}` });
+    const backP = a.inbox.next('request');
+    await b.layer.sendRequest(back, await b.layer.resolveTarget(back.uri));
+    const backGot = await backP;
+    assert.equal(backGot.flow.connectionId, res.flow.connectionId, 'the same TLS connection carried the reverse request');
+    assert.equal((a.layer.transport('tls') as TlsTransport).connectionCount, 1);
 
     const untrusting = await layer(new TlsTransport({ key, cert })); // no ca: system store does not know our cert
     const req2 = testRequest({ uri: `sips:bob@127.0.0.1:${port}` });
