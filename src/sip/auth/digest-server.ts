@@ -7,7 +7,7 @@
  * `timingSafeEqual` (house style 11). A replayed (nonce, nc) pair is refused.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { serializeAuthHeader, type AuthHeader, type SipRequest } from '../messages/index.ts';
+import { parseUri, serializeAuthHeader, uriEquals, type AuthHeader, type SipRequest } from '../messages/index.ts';
 import { digestResponse, parseAlgorithm, type DigestAlgorithm } from './digest.ts';
 
 export interface DigestServerOptions {
@@ -77,7 +77,14 @@ export class DigestServer {
     if (!timingSafeEqual(expect, raw.subarray(20))) return fail();
     const age = this.#now() - Number(raw.readBigUInt64BE(0));
     if (age < 0 || age > (this.#opts.nonceTtlMs ?? 300_000)) return fail(true);
-    // §22.4: the digest-uri must be the Request-URI (compared as written).
+    // §22.4: the digest-uri names the Request-URI; credentials for another URI are not valid here.
+    let sameUri = false;
+    try {
+      sameUri = uriEquals(parseUri(uri), request.uri);
+    } catch {
+      sameUri = false;
+    }
+    if (!sameUri) return fail();
     const qop = p.get('qop');
     const nc = p.get('nc');
     const cnonce = p.get('cnonce');

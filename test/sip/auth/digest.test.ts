@@ -73,6 +73,8 @@ describe('DigestClient against DigestServer', () => {
     const good = new DigestClient(store).authorize(req, res)![0]!.value;
     const tampered = { scheme: 'Digest', params: new Map(good.params).set('uri', 'sip:evil@127.0.0.1') };
     assert.equal(server.verify(req, tampered).ok, false);
+    const elsewhere = testRequest({ method: 'INVITE', uri: 'sip:+15559999999@127.0.0.1:5080' });
+    assert.equal(server.verify(elsewhere, good).ok, false, 'credentials computed for another Request-URI');
     const other = new DigestServer({ realm: 'carrier.example', password: () => 's3cret' });
     assert.equal(other.verify(req, good).ok, false, 'nonce from another secret');
     let now = 1_000_000;
