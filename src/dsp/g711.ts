@@ -150,7 +150,7 @@ export function alawDecode(bytes: Uint8Array, out?: Int16Array): Int16Array {
 }
 
 function clamp16(x: number): number {
-  if (!(x > -32768)) return x !== x ? 0 : -32768; // also maps NaN to 0
+  if (!(x > -32768)) return Number.isNaN(x) ? 0 : -32768; // also maps NaN to 0
   if (x > 32767) return 32767;
   return Math.trunc(x);
 }

@@ -318,7 +318,7 @@ function decodeFrames(bytes: Uint8Array, view: DataView, at: number, frames: num
       for (let i = 0; i < frames; i++, p += step) {
         const f = bps === 4 ? view.getFloat32(p, true) : view.getFloat64(p, true);
         // Full scale is ±1.0 (clipped beyond); NaN carries no signal and becomes silence.
-        dst[i] = f !== f ? 0 : clip16(Math.round(f * 32768));
+        dst[i] = Number.isNaN(f) ? 0 : clip16(Math.round(f * 32768));
       }
     } else if (bps === 1) {
       for (let i = 0; i < frames; i++, p += step) dst[i] = ((bytes[p] as number) - 128) << 8;

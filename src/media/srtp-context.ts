@@ -46,7 +46,7 @@ export const SRTP_PROFILES: Readonly<Record<SrtpProfileName, SrtpProfile>> = Obj
 });
 
 export function isSrtpProfileName(s: string): s is SrtpProfileName {
-  return Object.prototype.hasOwnProperty.call(SRTP_PROFILES, s);
+  return  Object.hasOwn(SRTP_PROFILES, s);
 }
 
 export interface SrtpContextOptions {

@@ -277,7 +277,10 @@ export class PaymentSession {
    * With a field: the same as `recapture(field)`.
    */
   startCapture(field?: CardField): void {
-    if (field !== undefined) return this.recapture(field);
+    if (field !== undefined) {
+      this.recapture(field);
+      return;
+    }
     if (this.#state === 'capturing' && this.#current !== null) return;
     if (this.#state !== 'created' && this.#state !== 'capturing') {
       throw new CardlineError('invalid-state', `nothing to capture in state ${this.#state}; re-capture a field instead`);

@@ -50,7 +50,7 @@ test('a late subscriber gets the latest published state as its snapshot (with it
   const r = await closed;
   assert.equal(got?.type, 'session.snapshot');
   assert.equal(got?.sequence, 6);
-  assert.equal((got?.session as { state: string }).state, 'capturing');
+  assert.equal((got?.session as { state: string } | undefined)?.state, 'capturing');
   assert.deepEqual(r.messages.map((m) => m.sequence), [6, 7]);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { CardData, CardVault } from '../../src/payments/vault.ts';
+import { type CardData, CardVault } from '../../src/payments/vault.ts';
 import type { CardField, SessionId } from '../../src/payments/types.ts';
 import { isCardlineError } from '../../src/errors/index.ts';
 

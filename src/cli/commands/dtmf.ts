@@ -14,7 +14,7 @@
  */
 import { renameSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CardlineError } from '../../errors/index.ts';
 import {
   detectDtmf, DtmfMasker, generateSequence, isDtmfDigit, MIN_LOOKAHEAD_SAMPLES, parseWav, pickChannel, renderMask, resample,

@@ -126,7 +126,7 @@ export interface DtmfBlockView {
 /** Internal hook: the masker observes every block of its detector. Not part of the public API. */
 export const BLOCK_OBSERVER: unique symbol = Symbol('dtmf.blockObserver');
 
-const enum State {
+enum State {
   Idle = 0,
   /** One hit block seen (its digit in `prevHit`). */
   Pending = 1,

@@ -314,7 +314,7 @@ export class DtmfMasker {
     // nominal rule for near-nominal tones at any level or twist another receiver might take.
     const candidate = v.tone || (er >= this.minE && ec >= this.minE && ec <= er * this.twistHi && ec >= er * this.twistLo && er + ec >= CANDIDATE_MIN_RATIO * v.energy);
     const last = this.runs.length > 0 ? (this.runs[this.runs.length - 1] as Run) : null;
-    const open = last !== null && last.open ? last : null;
+    const open = last?.open ? last : null;
     if (candidate) {
       if (open && b <= open.lastCandidate + 3) {
         // contiguous: pre-roll block b−1 touches the hang-over block lastCandidate+1
@@ -336,7 +336,7 @@ export class DtmfMasker {
       // starts at the first sample not yet output — or at the masked block b−2 if the look-ahead is
       // longer — so it always fits in the masked run: it ends by (b+2)·N for any delay ≥ 2 blocks.
       const run = this.runs[this.runs.length - 1];
-      if (run && run.open) run.beeps.push(Math.max((b - 2) * N, (b + 1) * N - this.delaySamples));
+      if (run?.open) run.beeps.push(Math.max((b - 2) * N, (b + 1) * N - this.delaySamples));
     }
   }
 

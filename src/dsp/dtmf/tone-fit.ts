@@ -132,7 +132,6 @@ export class ToneFitter {
   private readonly d1 = new Float64Array(2);
   private readonly d2 = new Float64Array(2);
   private readonly x = new Float64Array(2);
-  private k = 0;
   /** Energy of the projection of the block onto the fitted sinusoids (Σ of the fitted signal²·…). */
   projectedEnergy = 0;
 
@@ -153,7 +152,6 @@ export class ToneFitter {
    * Returns false if the system is singular (frequencies coincide), leaving amplitudes at 0.
    */
   fit(ring: Int16Array, start: number, n: number, omegas: ArrayLike<number>, k: number): boolean {
-    this.k = k;
     const dim = 2 * k;
     const om = this.omegas;
     for (let i = 0; i < k; i++) om[i] = omegas[i] as number;

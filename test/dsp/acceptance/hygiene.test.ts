@@ -153,7 +153,7 @@ test('CLI `dtmf mask` prints spans, never digits', async (t) => {
           assert.ok(typeof o.startMs === 'number' && typeof o.endMs === 'number');
         } else {
           // Times only: no token that is a lone key (0-9 * # A-D).
-          assert.ok(!l.split(/[\s,;=:()\[\]]+/).some((tok) => /^[0-9*#A-D]$/.test(tok)), 'a plain line holds no lone key');
+          assert.ok(!l.split(/[\s,;=:()[\]]+/).some((tok) => /^[0-9*#A-D]$/.test(tok)), 'a plain line holds no lone key');
         }
       }
       // Times in ms can contain any 4 digits, so only whole card data is looked for here.

@@ -18,7 +18,7 @@ import type { DtmfDigit, DtmfEvent, MaskSpan } from '../../../src/dsp/types.ts';
 import { isCardlineError } from '../../../src/errors/index.ts';
 import { speechClips } from '../../support/corpus.ts';
 import { spandspDetect } from '../../support/spandsp.ts';
-import { addWhiteNoise, amplitudeAt, clamp16, concat, correlationPower, dtmfBandPower, meanSquare, mulberry32 } from './helpers.ts';
+import { addWhiteNoise, clamp16, concat, correlationPower, dtmfBandPower, meanSquare, mulberry32 } from './helpers.ts';
 
 interface Masked {
   out: Int16Array;
