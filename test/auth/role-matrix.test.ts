@@ -88,10 +88,10 @@ describe('role matrix: every route × every role', () => {
       }
     }
     assert.ok(refused > routes.length * 5, `${refused} refusals, ${allowed} allowed`);
-    // onResponse hooks record after the reply is sent: let them land, then wait for the audit queue
-    await new Promise((r) => setTimeout(r, 300));
-    await s.security?.audit.checkpoint();
-    const denials = ((await s.security?.audit.query({ outcome: 'denied', limit: 100_000 })) ?? []).filter((e) => e.action === 'access.denied' || e.action.startsWith('session.'));
-    assert.equal(denials.length, refused + routes.length, 'every refusal (401 and 403) is in the audit trail');
+    // onResponse hooks record after the reply is sent: wait (bounded) for them to land
+    const denials = async () => ((await s.security?.audit.query({ outcome: 'denied', limit: 100_000 })) ?? []).filter((e) => e.action === 'access.denied' || e.action.startsWith('session.')).length;
+    const deadline = Date.now() + 5000;
+    while ((await denials()) < refused + routes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await denials(), refused + routes.length, 'every refusal (401 and 403) is in the audit trail');
   });
 });
