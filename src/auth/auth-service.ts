@@ -9,7 +9,7 @@ import { DEFAULT_SCRYPT, hashPassword, needsRehash, verifyPassword, type ScryptP
 import { assertPasswordPolicy } from './password-policy.ts';
 import { isUserRole, type LoginStage, type UserRole } from './permissions.ts';
 import type { AuthDatabase, UsersTable } from './schema.ts';
-import { SecretBox } from './secret-box.ts';
+import type { SecretBox } from './secret-box.ts';
 import { ACCOUNT_THROTTLE, accountSubject, IP_THROTTLE, ipSubject, LoginThrottle, type ThrottlePolicy } from './throttle.ts';
 import { randomId } from './tokens.ts';
 import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
