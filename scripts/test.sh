@@ -7,4 +7,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.json --noEmit
+npx biome lint --error-on-warnings
 bash scripts/run-tests.sh "$@"

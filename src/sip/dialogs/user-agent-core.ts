@@ -17,11 +17,11 @@ import {
   newCallId, newTag, parseNameAddr, parseUri, serializeAuthHeader, serializeNameAddr, serializeUri, SipHeaders,
   SipRequest, type NameAddr, type SipResponse, type SipUri, type Uri,
 } from '../messages/index.ts';
-import {
-  InviteServerTransaction, type ClientTransaction, type ServerTransaction, type SipStack,
+import type {
+  InviteServerTransaction, ClientTransaction, ServerTransaction, SipStack,
 } from '../transactions/index.ts';
 import type { Flow, Target } from '../transport/index.ts';
-import { bodyBytes, Dialog, dialogKey, type RequestOptions } from './dialog.ts';
+import { bodyBytes, type Dialog, dialogKey, type RequestOptions } from './dialog.ts';
 import { IncomingInvite, type InviteHost } from './incoming-invite.ts';
 import { localResponse } from './local-response.ts';
 import { OutgoingInvite, type OutgoingInviteHost, type OutgoingInviteOptions } from './outgoing-invite.ts';
@@ -288,7 +288,7 @@ export class UserAgentCore implements InviteHost, OutgoingInviteHost {
     if (response.cseq().method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const fromTag = response.fromTag() ?? '';
     const d = this.findDialog(response.callId(), fromTag, response.toTag() ?? '');
-    if (d && d.retransmitAck(response)) return;
+    if (d?.retransmitAck(response)) return;
     this.#outgoing.get(`${response.callId()}|${fromTag}`)?.receive2xx(response);
   }
 

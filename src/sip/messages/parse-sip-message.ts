@@ -21,7 +21,6 @@
  */
 import { isToken, parseBoundedInt } from './grammar.ts';
 import { headerKey } from './header-names.ts';
-import { SipHeaders } from './sip-headers.ts';
 import { SIP_VERSION, SipRequest, SipResponse, type SipMessage } from './sip-message.ts';
 import { SipParseError } from './sip-parse-error.ts';
 import { parseUri } from './sip-uri.ts';

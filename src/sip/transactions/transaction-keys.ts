@@ -21,7 +21,7 @@ export function serverKey(request: SipRequest, asMethod?: string): string {
   const via = request.topVia();
   const method = asMethod ?? (request.method === 'ACK' ? 'INVITE' : request.method);
   const branch = via.params.get('branch');
-  if (branch && branch.startsWith(BRANCH_MAGIC_COOKIE)) {
+  if (branch?.startsWith(BRANCH_MAGIC_COOKIE)) {
     return `3261|${branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${method}`;
   }
   return `2543|${serializeUri(request.uri)}|${request.fromTag() ?? ''}|${request.callId()}|${request.cseq().seq}|${serializeVia(via)}|${method}`;

@@ -116,7 +116,7 @@ const message: fc.Arbitrary<SipMessage> = fc.record({
   vias: fc.array(via, { minLength: 1, maxLength: 3 }),
   from: nameAddr,
   to: nameAddr,
-  callId: fc.stringMatching(/^[A-Za-z0-9.!%*_+`'~()<>:\\"\/\[\]?{}-]{1,20}(@[A-Za-z0-9.-]{1,10})?$/),
+  callId: fc.stringMatching(/^[A-Za-z0-9.!%*_+`'~()<>:\\"/[\]?{}-]{1,20}(@[A-Za-z0-9.-]{1,10})?$/),
   seq: fc.nat(),
   contacts: fc.array(nameAddr, { maxLength: 2 }),
   extra: fc.array(extraHeader, { maxLength: 4 }),

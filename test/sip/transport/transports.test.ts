@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { createResponse, serializeSipMessage, SipRequest, type SipResponse } from '../../../src/sip/messages/index.ts';
+import { createResponse, serializeSipMessage, type SipRequest, type SipResponse } from '../../../src/sip/messages/index.ts';
 import {
   SipTransportLayer, TcpTransport, TlsTransport, UdpTransport, type Flow, type Transport,
 } from '../../../src/sip/transport/index.ts';
