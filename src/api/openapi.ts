@@ -23,11 +23,16 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       },
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key as a bearer token' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key, or a token from POST /v1/auth/login with session "token"' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          sessionCookie: {
+            type: 'apiKey', in: 'cookie', name: 'cardline_session',
+            description: 'web console session from POST /v1/auth/login with session "cookie" (HttpOnly, SameSite=Strict, '
+              + '15-minute idle timeout); every state-changing request must also send the X-CSRF-Token header it was issued',
+          },
         },
       },
-      security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+      security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, { sessionCookie: [] }],
     },
     // components keep the schemas' own $id names (ErrorBody, SessionEvent) instead of def-N
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

@@ -67,7 +67,7 @@ test('every operation documents a success schema and the shared error body; ever
     const name = /#\/components\/schemas\/([^"]+)"/.exec(r)?.[1];
     assert.ok(name !== undefined && doc.components.schemas[name] !== undefined, `unresolved ${r}`);
   }
-  assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKeyHeader', 'bearerAuth']);
+  assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKeyHeader', 'bearerAuth', 'sessionCookie']);
   assert.ok(doc.components.schemas.SessionEvent, 'the event shape pushed over WebSocket/SSE/callbacks is documented');
 });
 
