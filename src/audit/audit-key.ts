@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureKeyFile, readKey } from '../auth/key-file.ts';
 import { CardlineError } from '../errors/index.ts';
 
 /**
@@ -13,32 +13,11 @@ export const AUDIT_KEY_FILE = 'audit-key';
 export const AUDIT_ANCHOR_FILE = 'audit-anchor.json';
 
 export function ensureAuditKey(dataDir: string): Buffer {
-  const path = join(dataDir, AUDIT_KEY_FILE);
-  const existing = readAuditKey(dataDir);
-  if (existing !== null) return existing;
-  const key = randomBytes(32);
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return ensureAuditKey(dataDir);
-    throw new CardlineError('io-error', `cannot write ${path}`, { cause: err });
-  }
+  return ensureKeyFile(join(dataDir, AUDIT_KEY_FILE)).key;
 }
 
 export function readAuditKey(dataDir: string): Buffer | null {
-  const path = join(dataDir, AUDIT_KEY_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CardlineError('io-error', `cannot read ${path}`, { cause: err });
-  }
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) throw new CardlineError('invalid-config', `${path} must hold a base64 256-bit key`);
-  return key;
+  return readKey(join(dataDir, AUDIT_KEY_FILE));
 }
 
 export interface AuditAnchor {
