@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { AuditEventsTable } from './schema.ts';
 
 /**
  * Canonical encodings for the audit chain. A record is hashed as a JSON array of its columns in a fixed order
@@ -17,23 +18,8 @@ export function canonicalDetail(detail: Detail): string {
   return JSON.stringify(Object.fromEntries(keys.map((k) => [k, detail[k] ?? null])));
 }
 
-/** The hashed fields, in order. */
-export interface HashedRecord {
-  seq: number;
-  at: string;
-  actor_kind: string;
-  actor_id: string | null;
-  actor_name: string | null;
-  action: string;
-  outcome: string;
-  target_kind: string | null;
-  target_id: string | null;
-  merchant_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  detail_json: string;
-  prev_hash: string;
-}
+/** The hashed fields: every column of the row except the hash itself (their order is fixed in recordHash). */
+export type HashedRecord = Omit<AuditEventsTable, 'hash'>;
 
 export function recordHash(r: HashedRecord): string {
   const fields = [r.seq, r.at, r.actor_kind, r.actor_id, r.actor_name, r.action, r.outcome, r.target_kind, r.target_id,

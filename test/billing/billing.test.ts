@@ -7,19 +7,11 @@ import { billingReportCsv, minuteCharge, monthRange, type BillingReport } from '
 import { main } from '../../src/cli/main.ts';
 import { isCardlineError } from '../../src/errors/index.ts';
 import type { MerchantId, UsageRecord } from '../../src/payments/index.ts';
+import { prng } from '../support/audio.ts';
 import { call, createUser, enrol, loginToken, startSecureServer, SYSTEM_CTX, type SecureServer } from '../auth/helpers.ts';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, shared with the other tests) so a failure reproduces. */
+const rng = prng;
 
 const CHANNELS = ['agent-assisted', 'ivr', 'pay-by-link'] as const;
 const PLANS = {
