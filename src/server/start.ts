@@ -96,7 +96,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   }
   await security.audit.record({
     actor: { kind: 'system', id: 'cardline', name: 'server' }, action: 'system.start', outcome: 'success',
-    detail: { host: addr.address, port: addr.port, apiKeySource: keys.source, apiKeysImported: keys.imported, trustProxy: config.trustProxy, cookieSecure: config.auth.cookieSecure },
+    detail: { host: addr.address, port: addr.port, credentialSource: keys.source, credentialsImported: keys.imported, trustProxy: config.trustProxy, secureTransportOnlySessions: config.auth.cookieSecure },
   });
   const sec = security;
   const service = payments;
