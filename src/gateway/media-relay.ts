@@ -1,0 +1,403 @@
+/**
+ * One call's anchored media: two RTP port pairs (caller side, agent side) and the relay between them.
+ *
+ * Caller → agent (the direction that carries card digits):
+ *   SRTP unprotect (when keyed) → parse RTP → reorder (the masker needs audio in order) → by payload type:
+ *   - G.711 audio: secure mode OFF passes the payload bytes untouched (transcoded only when the legs
+ *     negotiated different G.711 laws); secure mode ON decodes, runs the `DtmfMasker` and re-encodes. The
+ *     masker delays audio by its look-ahead (30 ms): the packet stamped T carries the audio the caller sent
+ *     for T − delay, so timestamps stay one continuous timeline. A sequence gap (loss upstream, dropped
+ *     events) is fed to the masker as silence so that mapping stays exact. Turning secure mode on inserts
+ *     `delay` of silence; turning it off drops the `delay` still in the line (never passed on unmasked).
+ *   - RFC 4733 telephone-event: with secure mode ON never forwarded (RFC 4733 §2.5 events would carry the
+ *     digit to the agent in the clear); each key press goes to the secure sink once, via
+ *     `TelephoneEventReceiver`. The rewriter `skip`s them so the agent sees no sequence gap. With secure
+ *     mode OFF they are forwarded with the agent leg's telephone-event payload type (dropped if it has none).
+ *   - anything else (CN, unknown payload types): dropped — it cannot be masked.
+ *   SSRC / sequence / timestamp are rewritten per leg (`RtpStreamRewriter`, RFC 3550 §7.2 translator).
+ * Agent → caller: passes through (rewritten; transcoded if the laws differ); the agent's telephone-events
+ *   are forwarded when the caller leg negotiated telephone-event.
+ *
+ * Symmetric RTP (RFC 4961; NAT): each leg latches to the source address of the first valid packet it
+ * receives and from then on sends there and accepts only that source. Before that it sends to the address
+ * from the leg's SDP.
+ *
+ * RTCP is TERMINATED, not relayed: incoming RTCP (on the RTCP port, or multiplexed per RFC 5761) is read and
+ * discarded. Forwarding it would expose SSRCs and report blocks that no longer match the rewritten streams
+ * (RFC 3550 §7.2 asks a translator to rewrite them consistently); Cardline does not yet send its own SR/RR.
+ *
+ * Digits go ONLY to the `SecureDigitSink`. Nothing here logs; stats hold counts only.
+ */
+import type dgram from 'node:dgram';
+import {
+  alawDecode, alawEncode, DtmfMasker, type DtmfDigit, type MaskMode, ulawDecode, ulawEncode,
+} from '../dsp/index.ts';
+import {
+  looksLikeRtcp, parseRtp, ReorderBuffer, RtpStreamRewriter, serializeRtp, TelephoneEventReceiver,
+  type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
+} from '../media/index.ts';
+
+/** Where a secure digit came from: in-band tones found by the masker, or RFC 4733 events. */
+export type SecureDigitSource = 'inband' | 'rfc4733';
+
+/** The secure sink: the only place caller digits go (later bound to a payment session). Card data. */
+export type SecureDigitSink = (digit: DtmfDigit, source: SecureDigitSource) => void;
+
+export interface RemoteAddress {
+  address: string;
+  port: number;
+}
+
+/** What one leg negotiated (from `negotiated()` / `createAnswer()` on that leg's SDP). */
+export interface LegMedia {
+  codec: MaskableCodec;
+  /** The codec's payload type on this leg (used when sending to it; also accepted from it). */
+  payloadType: number;
+  /** telephone-event/8000 payload type on this leg, or null. */
+  telephoneEventPayloadType: number | null;
+  /** RTP address from the leg's SDP (until symmetric RTP latches). */
+  remote: RemoteAddress | null;
+  /** SRTP on this leg: `inbound` unprotects what it sends us, `outbound` protects what we send it. */
+  srtp?: { inbound: SrtpContext; outbound: SrtpContext } | null;
+}
+
+export interface MediaRelayOptions {
+  allocator: RtpPortAllocator;
+  onDigit: SecureDigitSink;
+  /** Initial secure mode. Default false. */
+  secure?: boolean;
+  maskMode?: MaskMode;
+  /** Monotonic clock in ms (tests). Default performance.now. */
+  now?: () => number;
+  /** Reorder depth on the caller → agent path. Default 3 packets. */
+  reorderDelayPackets?: number;
+}
+
+export interface DirectionStats {
+  received: number;
+  sent: number;
+  /** Packets not forwarded: telephone-events in secure mode, unknown payload types, RTCP-muxed. */
+  dropped: number;
+  /** Unparseable RTP, failed SRTP authentication, or from a source other than the latched one. */
+  rejected: number;
+}
+
+export interface MediaRelayStats {
+  callerToAgent: DirectionStats;
+  agentToCaller: DirectionStats;
+  rtcpReceived: number;
+  /** Secure-sink callback threw (the relay keeps running). */
+  sinkErrors: number;
+  /** Digits delivered to the sink (count only). */
+  secureDigits: number;
+}
+
+type Side = 'caller' | 'agent';
+
+/** One side's sockets and its latched far end. */
+class Leg {
+  readonly pair: RtpPortPair;
+  media: LegMedia | null = null;
+  latched: RemoteAddress | null = null;
+  readonly rewriter = new RtpStreamRewriter(); // what WE send on this leg
+
+  constructor(pair: RtpPortPair) {
+    this.pair = pair;
+  }
+
+  get destination(): RemoteAddress | null {
+    return this.latched ?? this.media?.remote ?? null;
+  }
+
+  /** Symmetric RTP: the first valid packet's source is the far end; others are refused. */
+  accept(from: dgram.RemoteInfo): boolean {
+    if (!this.latched) {
+      this.latched = { address: from.address, port: from.port };
+      return true;
+    }
+    return this.latched.address === from.address && this.latched.port === from.port;
+  }
+}
+
+function codecOf(pt: number, leg: LegMedia): MaskableCodec | null {
+  if (pt === leg.payloadType) return leg.codec;
+  if (pt === 0) return 'PCMU'; // RFC 3551 static assignments
+  if (pt === 8) return 'PCMA';
+  return null;
+}
+
+function decode(codec: MaskableCodec, bytes: Uint8Array): Int16Array {
+  return codec === 'PCMU' ? ulawDecode(bytes) : alawDecode(bytes);
+}
+
+function encode(codec: MaskableCodec, pcm: Int16Array): Uint8Array {
+  return codec === 'PCMU' ? ulawEncode(pcm) : alawEncode(pcm);
+}
+
+/** Largest timestamp gap (samples) bridged with silence in the masker; beyond it the masker restarts. */
+const MAX_BRIDGED_GAP = 8000;
+
+function newStats(): DirectionStats {
+  return { received: 0, sent: 0, dropped: 0, rejected: 0 };
+}
+
+export class MediaRelay {
+  readonly caller: Leg;
+  readonly agent: Leg;
+  readonly #onDigit: SecureDigitSink;
+  readonly #maskMode: MaskMode;
+  readonly #now: () => number;
+  readonly #reorderDepth: number;
+  #secure: boolean;
+  #masker: DtmfMasker | null = null;
+  /** Next timestamp the masker expects (its input is contiguous); null at a (re)start. */
+  #maskerNextTs: number | null = null;
+  #reorder: ReorderBuffer<RtpPacket>;
+  #reorderSsrc: number | null = null;
+  readonly #events = new TelephoneEventReceiver();
+  #closed: Promise<void> | null = null;
+  readonly #stats: MediaRelayStats = {
+    callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0,
+  };
+
+  /** Binds both port pairs. The relay forwards nothing until `configure`. */
+  static async open(o: MediaRelayOptions): Promise<MediaRelay> {
+    const callerPair = await o.allocator.allocate();
+    let agentPair: RtpPortPair;
+    try {
+      agentPair = await o.allocator.allocate();
+    } catch (e) {
+      await callerPair.release();
+      throw e;
+    }
+    return new MediaRelay(callerPair, agentPair, o);
+  }
+
+  private constructor(callerPair: RtpPortPair, agentPair: RtpPortPair, o: MediaRelayOptions) {
+    this.caller = new Leg(callerPair);
+    this.agent = new Leg(agentPair);
+    this.#onDigit = o.onDigit;
+    this.#maskMode = o.maskMode ?? 'tone';
+    this.#now = o.now ?? (() => performance.now());
+    this.#reorderDepth = o.reorderDelayPackets ?? 3;
+    this.#reorder = new ReorderBuffer<RtpPacket>({ maxDelayPackets: this.#reorderDepth });
+    this.#secure = o.secure ?? false;
+    for (const side of ['caller', 'agent'] as const) {
+      const leg = this.#leg(side);
+      leg.pair.rtp.on('message', (msg, rinfo) => this.#onRtp(side, msg, rinfo));
+      leg.pair.rtcp.on('message', () => { this.#stats.rtcpReceived++; });
+      // A send error (ICMP unreachable surfaced on some platforms) must not crash the process.
+      leg.pair.rtp.on('error', () => {});
+      leg.pair.rtcp.on('error', () => {});
+    }
+  }
+
+  /** Sets (or updates, after a re-INVITE) what each leg negotiated. */
+  configure(caller: LegMedia, agent: LegMedia): void {
+    this.caller.media = caller;
+    this.agent.media = agent;
+  }
+
+  get secure(): boolean {
+    return this.#secure;
+  }
+
+  /** Secure mode on/off (API or in-band trigger). See the file comment for the 30 ms at each switch. */
+  setSecure(on: boolean): void {
+    if (on === this.#secure) return;
+    this.#secure = on;
+    this.#masker = null; // off: the delay line is discarded unheard; on: a fresh masker starts
+    this.#maskerNextTs = null;
+  }
+
+  get stats(): MediaRelayStats {
+    const s = this.#stats;
+    return { ...s, callerToAgent: { ...s.callerToAgent }, agentToCaller: { ...s.agentToCaller } };
+  }
+
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
+  /** Closes both port pairs (idempotent). Pending telephone-events are delivered first in secure mode. */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    if (this.#secure) this.#deliverEvents(this.#events.flush());
+    this.#closed = Promise.all([this.caller.pair.release(), this.agent.pair.release()]).then(() => undefined);
+    return this.#closed;
+  }
+
+  #leg(side: Side): Leg {
+    return side === 'caller' ? this.caller : this.agent;
+  }
+
+  #onRtp(side: Side, msg: Buffer, from: dgram.RemoteInfo): void {
+    if (this.#closed) return;
+    const leg = this.#leg(side);
+    const stats = side === 'caller' ? this.#stats.callerToAgent : this.#stats.agentToCaller;
+    const media = leg.media;
+    if (!media) {
+      stats.dropped++;
+      return;
+    }
+    if (looksLikeRtcp(msg)) { // RFC 5761 §4 demultiplexing: RTCP is terminated
+      this.#stats.rtcpReceived++;
+      return;
+    }
+    let packet: RtpPacket;
+    try {
+      const plain = media.srtp ? media.srtp.inbound.unprotectRtp(msg) : msg;
+      packet = parseRtp(plain, { copy: true });
+    } catch {
+      stats.rejected++;
+      return;
+    }
+    if (!leg.accept(from)) {
+      stats.rejected++;
+      return;
+    }
+    stats.received++;
+    if (side === 'caller') this.#fromCaller(packet);
+    else this.#fromAgent(packet);
+  }
+
+  // ---- caller → agent -----------------------------------------------------------------------------------
+
+  #fromCaller(p: RtpPacket): void {
+    if (this.#reorderSsrc !== p.ssrc) {
+      // A new source restarts the sequence space: deliver what the old one left, then start over.
+      const rest = this.#reorder.flush();
+      this.#reorder = new ReorderBuffer<RtpPacket>({ maxDelayPackets: this.#reorderDepth });
+      this.#reorderSsrc = p.ssrc;
+      for (const q of rest) this.#callerInOrder(q);
+    }
+    for (const q of this.#reorder.push(p.sequenceNumber, p)) this.#callerInOrder(q);
+  }
+
+  #callerInOrder(p: RtpPacket): void {
+    const callerMedia = this.caller.media;
+    const agentMedia = this.agent.media;
+    if (!callerMedia || !agentMedia) return;
+    const stats = this.#stats.callerToAgent;
+    const now = this.#now();
+    if (this.#secure) this.#deliverEvents(this.#events.poll(now));
+    if (callerMedia.telephoneEventPayloadType !== null && p.payloadType === callerMedia.telephoneEventPayloadType) {
+      if (this.#secure) {
+        this.#deliverEvents(this.#events.push(p, now));
+        this.agent.rewriter.skip(p);
+        stats.dropped++;
+        return;
+      }
+      if (agentMedia.telephoneEventPayloadType === null) {
+        this.agent.rewriter.skip(p);
+        stats.dropped++;
+        return;
+      }
+      this.#send(this.agent, { ...p, payloadType: agentMedia.telephoneEventPayloadType }, now, stats);
+      return;
+    }
+    const codec = codecOf(p.payloadType, callerMedia);
+    if (codec === null) {
+      this.agent.rewriter.skip(p);
+      stats.dropped++;
+      return;
+    }
+    let payload: Uint8Array;
+    if (this.#secure) {
+      payload = encode(agentMedia.codec, this.#mask(decode(codec, p.payload), p.timestamp));
+    } else if (codec === agentMedia.codec) {
+      payload = p.payload; // pass-through, bit-exact
+    } else {
+      payload = encode(agentMedia.codec, decode(codec, p.payload));
+    }
+    this.#send(this.agent, { ...p, payloadType: agentMedia.payloadType, payload }, now, stats);
+  }
+
+  /** Masks one packet's audio; output for timestamp T is the input for T − delay (see file comment). */
+  #mask(pcm: Int16Array, timestamp: number): Int16Array {
+    let masker = this.#masker;
+    if (!masker || this.#maskerNextTs === null) {
+      masker = this.#masker = this.#newMasker();
+    } else {
+      const gap = (timestamp - this.#maskerNextTs) | 0; // serial difference (RFC 3550 §5.1 wrap)
+      if (gap > 0 && gap <= MAX_BRIDGED_GAP) {
+        masker.process(new Int16Array(gap)); // the missing span's output slot was never sent: discard
+      } else if (gap !== 0) {
+        masker = this.#masker = this.#newMasker(); // a jump or a step back: a new stream
+      }
+    }
+    this.#maskerNextTs = (timestamp + pcm.length) >>> 0;
+    return masker.process(pcm);
+  }
+
+  #newMasker(): DtmfMasker {
+    return new DtmfMasker({ mode: this.#maskMode, onDigit: (e) => this.#sink(e.digit, 'inband') });
+  }
+
+  #deliverEvents(notices: ReturnType<TelephoneEventReceiver['poll']>): void {
+    for (const n of notices) {
+      if (n.type === 'end' && n.key.digit !== null) this.#sink(n.key.digit, 'rfc4733');
+    }
+  }
+
+  #sink(digit: DtmfDigit, source: SecureDigitSource): void {
+    this.#stats.secureDigits++;
+    try {
+      this.#onDigit(digit, source);
+    } catch {
+      this.#stats.sinkErrors++; // never echo the digit or the listener's message anywhere
+    }
+  }
+
+  // ---- agent → caller -----------------------------------------------------------------------------------
+
+  #fromAgent(p: RtpPacket): void {
+    const callerMedia = this.caller.media;
+    const agentMedia = this.agent.media;
+    if (!callerMedia || !agentMedia) return;
+    const stats = this.#stats.agentToCaller;
+    const now = this.#now();
+    if (agentMedia.telephoneEventPayloadType !== null && p.payloadType === agentMedia.telephoneEventPayloadType) {
+      if (callerMedia.telephoneEventPayloadType === null) {
+        this.caller.rewriter.skip(p);
+        stats.dropped++;
+        return;
+      }
+      this.#send(this.caller, { ...p, payloadType: callerMedia.telephoneEventPayloadType }, now, stats);
+      return;
+    }
+    const codec = codecOf(p.payloadType, agentMedia);
+    if (codec === null) {
+      this.caller.rewriter.skip(p);
+      stats.dropped++;
+      return;
+    }
+    const payload = codec === callerMedia.codec ? p.payload : encode(callerMedia.codec, decode(codec, p.payload));
+    this.#send(this.caller, { ...p, payloadType: callerMedia.payloadType, payload }, now, stats);
+  }
+
+  // ---- sending ------------------------------------------------------------------------------------------
+
+  #send(to: Leg, p: RtpPacket, now: number, stats: DirectionStats): void {
+    const dest = to.destination;
+    if (!dest || !to.media) {
+      to.rewriter.skip(p);
+      stats.dropped++;
+      return;
+    }
+    const h = to.rewriter.rewrite(p, now);
+    // Cardline is the source on this leg: CSRCs and header extensions of the far end are not forwarded.
+    const out: RtpPacket = { ...p, ...h, csrcs: [], extension: null, paddingLength: 0 };
+    let bytes = serializeRtp(out);
+    if (to.media.srtp) bytes = to.media.srtp.outbound.protectRtp(bytes);
+    to.pair.rtp.send(bytes, dest.port, dest.address);
+    stats.sent++;
+  }
+}
+
+/** The local media endpoint of a leg, for SDP. */
+export function legEndpoint(leg: Leg): { address: string; rtpPort: number; rtcpPort: number } {
+  return { address: leg.pair.address, rtpPort: leg.pair.rtpPort, rtcpPort: leg.pair.rtcpPort };
+}
+
+export type { Leg as RelayLeg };
