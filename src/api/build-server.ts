@@ -29,6 +29,7 @@ import { ApiKeySchema, registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
 import { UserSchema } from './routes/request-context.ts';
+import { registerConsoleRoutes } from '../web/index.ts';
 
 export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'> & Partial<Pick<CardlineConfig, 'trustProxy'>>;
 
@@ -179,6 +180,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     registerAuditRoutes(app, security);
     registerBillingRoutes(app, security);
     installSessionListScope(app, reader, ownerScope(security.auth));
+    // the agent console (web/), built on first request; it signs in through the auth routes above
+    registerConsoleRoutes(app);
   }
   registerSessionReadRoutes(app, reader);
   if (payments !== undefined) {

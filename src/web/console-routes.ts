@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { consoleBundle } from './console-bundle.ts';
+
+export const CONSOLE_PATH = '/console/';
+
+export interface ConsoleRouteOptions {
+  /**
+   * Origins allowed to frame the console (CSP frame-ancestors), for embedding in a CRM or contact-centre
+   * desktop; default none besides our own origin.
+   */
+  frameAncestors?: readonly string[];
+}
+
+/**
+ * Serves the agent console from the Cardline server itself (issue 7: no separate server): `GET /console/`
+ * (the page) and `GET /console/app.js` (the bundle). Public routes: the page holds no data; every API call it
+ * makes is authenticated by the session cookie. A strict CSP (scripts and connections to our own origin only,
+ * the inline style by hash) keeps injected markup from running or sending anything elsewhere.
+ */
+export function registerConsoleRoutes(app: FastifyInstance, o: ConsoleRouteOptions = {}): void {
+  const ancestors = ["'self'", ...(o.frameAncestors ?? [])].join(' ');
+  const common = (reply: FastifyReply) => reply
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-cache');
+  const notModified = (request: FastifyRequest, tag: string) => request.headers['if-none-match'] === tag;
+
+  app.get('/console', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    return reply.redirect(CONSOLE_PATH, 302);
+  });
+
+  app.get(CONSOLE_PATH, { config: { permission: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    const b = await consoleBundle();
+    common(reply)
+      .header('etag', b.htmlEtag)
+      .header('content-security-policy', [
+        "default-src 'none'", "script-src 'self'", `style-src 'self' ${b.styleHashes.join(' ')}`, "connect-src 'self'",
+        "img-src 'self' data:", "base-uri 'none'", "form-action 'self'", `frame-ancestors ${ancestors}`,
+      ].join('; '));
+    if (notModified(request, b.htmlEtag)) return reply.code(304).send();
+    return reply.type('text/html; charset=utf-8').send(b.html);
+  });
+
+  app.get(`${CONSOLE_PATH}app.js`, { config: { permission: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    const b = await consoleBundle();
+    common(reply).header('etag', b.jsEtag);
+    if (notModified(request, b.jsEtag)) return reply.code(304).send();
+    return reply.type('text/javascript; charset=utf-8').send(b.js);
+  });
+}

@@ -1,0 +1,66 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startSecureServer, type SecureServer } from '../auth/helpers.ts';
+
+const run = promisify(execFile);
+
+describe('console assets served by the Cardline server', () => {
+  let s: SecureServer;
+  before(async () => { s = await startSecureServer(); });
+  after(async () => { await s.close(); });
+
+  test('GET /console/ is the page with a strict CSP; app.js is the bundle; both revalidate by ETag', async () => {
+    const redirect = await fetch(`${s.url}/console`, { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.headers.get('location'), '/console/');
+
+    const page = await fetch(`${s.url}/console/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /<cardline-agent-panel>/);
+    assert.match(html, /<script type="module" src="\.\/app\.js"><\/script>/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+
+    const js = await fetch(`${s.url}/console/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+    const body = await js.text();
+    assert.ok(body.includes('cardline-agent-panel'), 'the bundle defines the element');
+    assert.ok(body.length > 10_000 && body.length < 300_000, `bundle size ${body.length}`);
+    const tag = js.headers.get('etag');
+    assert.ok(tag !== null);
+    const again = await fetch(`${s.url}/console/app.js`, { headers: { 'if-none-match': tag } });
+    assert.equal(again.status, 304);
+  });
+
+  test('console routes are public but not in the OpenAPI document and need no login', async () => {
+    const doc = await (await fetch(`${s.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
+    assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/console')));
+    const pub = s.app.cardline.routes.filter((r) => r.url.startsWith('/console'));
+    assert.equal(pub.length, 3);
+    assert.ok(pub.every((r) => r.permission === 'public'));
+  });
+
+  test('the API paths the browser client calls exist in the OpenAPI document with those methods', async () => {
+    const doc = await (await fetch(`${s.url}/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };
+    // kept in step with web/src/api-client.ts
+    const used: [string, string][] = [
+      ['post', '/v1/auth/login'], ['post', '/v1/auth/mfa/verify'], ['get', '/v1/auth/me'], ['post', '/v1/auth/logout'],
+      ['post', '/v1/sessions'], ['post', '/v1/sessions/{id}/capture'], ['post', '/v1/sessions/{id}/submit'],
+      ['post', '/v1/sessions/{id}/cancel'], ['get', '/v1/sessions/{id}/events'],
+    ];
+    for (const [method, path] of used) assert.ok(doc.paths[path]?.[method] !== undefined, `${method} ${path}`);
+  });
+
+  test('the front-end sources type-check (strict, DOM lib) — the root tsconfig does not cover web/', async () => {
+    await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'web/tsconfig.json'], { timeout: 60_000 });
+  });
+});

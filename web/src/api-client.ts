@@ -1,0 +1,185 @@
+/**
+ * The console's API client: same-origin fetch with the session cookie (HttpOnly, SameSite=Strict, set by
+ * POST /v1/auth/login) and the CSRF token echoed in X-CSRF-Token on every state-changing request.
+ * Shapes mirror the OpenAPI document (`GET /openapi.json`); test/web checks them against it.
+ * The browser only ever receives masked sessions (PCI DSS 4.0 req. 3.4.1): no digit is sent here.
+ */
+
+export type CardField = 'card-number' | 'expiry' | 'security-code' | 'postal-code';
+export type FieldState = 'waiting' | 'entering' | 'valid' | 'invalid' | 'skipped';
+export type SessionState = 'created' | 'capturing' | 'ready' | 'submitting' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+export type LoginStage = 'full' | 'mfa-pending' | 'enrolment';
+
+export interface MaskedField {
+  field: CardField;
+  state: FieldState;
+  digitCount: number;
+  attempts: number;
+  maxAttempts: number;
+  display: string | null;
+  errorCode: string | null;
+}
+
+export interface PaymentResult {
+  status: 'succeeded' | 'failed';
+  token: string | null;
+  authorizationCode: string | null;
+  connector: string;
+  connectorReference: string | null;
+  errorCode: string | null;
+  message: string | null;
+}
+
+export interface MaskedSession {
+  id: string;
+  callId: string;
+  merchantId: string;
+  state: SessionState;
+  currentField: CardField | null;
+  fields: MaskedField[];
+  brand: string | null;
+  last4: string | null;
+  amountMinor: number | null;
+  currency: string | null;
+  reference: string | null;
+  result: PaymentResult | null;
+  errorCode: string | null;
+  updatedAt: string;
+}
+
+export interface SessionEvent {
+  type: string;
+  sessionId: string;
+  sequence: number;
+  session: MaskedSession;
+}
+
+export interface ConsoleUser {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: 'agent' | 'supervisor' | 'admin' | 'auditor';
+  merchantId: string | null;
+}
+
+export interface LoginResult {
+  stage: LoginStage;
+  user: ConsoleUser;
+  csrfToken: string | null;
+}
+
+export interface CreateSessionInput {
+  callId: string;
+  merchantId: string;
+  amountMinor: number;
+  currency: string;
+  reference: string | null;
+}
+
+/** An error answered by the API in its one shape `{"error":{"code","message"}}`. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const CSRF_COOKIE = 'cardline_csrf';
+
+export class CardlineClient {
+  #csrf: string | null = null;
+  readonly #base: string;
+
+  constructor(base = '') {
+    this.#base = base;
+  }
+
+  /** The CSRF token from the last login step, else the readable CSRF cookie (after a page reload). */
+  #csrfToken(): string | null {
+    if (this.#csrf !== null) return this.#csrf;
+    for (const part of document.cookie.split(';')) {
+      const [k, v] = part.trim().split('=');
+      if (k === CSRF_COOKIE && v !== undefined) return decodeURIComponent(v);
+    }
+    return null;
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const csrf = this.#csrfToken();
+    if (method !== 'GET' && csrf !== null) headers['x-csrf-token'] = csrf;
+    const res = await fetch(this.#base + path, {
+      method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let json: unknown = null;
+    try { json = text === '' ? null : JSON.parse(text); } catch { json = null; }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+      throw new ApiError(res.status, err?.code ?? 'http-error', err?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
+  async login(username: string, password: string): Promise<LoginResult> {
+    const r = await this.#request<LoginResult>('POST', '/v1/auth/login', { username, password, session: 'cookie' });
+    this.#csrf = r.csrfToken;
+    return r;
+  }
+
+  async verifyMfa(code: string): Promise<LoginResult> {
+    const r = await this.#request<LoginResult>('POST', '/v1/auth/mfa/verify', { code });
+    this.#csrf = r.csrfToken;
+    return r;
+  }
+
+  me(): Promise<{ user: ConsoleUser; stage: LoginStage }> {
+    return this.#request('GET', '/v1/auth/me');
+  }
+
+  async logout(): Promise<void> {
+    await this.#request('POST', '/v1/auth/logout');
+    this.#csrf = null;
+  }
+
+  createSession(i: CreateSessionInput): Promise<MaskedSession> {
+    return this.#request('POST', '/v1/sessions', {
+      callId: i.callId, merchantId: i.merchantId, intent: 'charge', channel: 'agent-assisted',
+      amountMinor: i.amountMinor, currency: i.currency, ...(i.reference !== null ? { reference: i.reference } : {}),
+      startCapture: true,
+    });
+  }
+
+  /** no field: the next pending one; a field: clear it and capture it again */
+  capture(id: string, field?: CardField): Promise<MaskedSession> {
+    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/capture`, field === undefined ? {} : { field });
+  }
+
+  submit(id: string): Promise<MaskedSession> {
+    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/submit`);
+  }
+
+  cancel(id: string): Promise<MaskedSession> {
+    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /**
+   * Live masked events over WebSocket (cookie auth: same origin, so the browser sends the session cookie
+   * with the upgrade). The first message is the current snapshot.
+   */
+  events(id: string, onEvent: (e: SessionEvent) => void, onClose: (code: number) => void): WebSocket {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}${this.#base}/v1/sessions/${encodeURIComponent(id)}/events`);
+    ws.addEventListener('message', (m) => {
+      if (typeof m.data !== 'string') return;
+      try { onEvent(JSON.parse(m.data) as SessionEvent); } catch { /* not an event: ignore */ }
+    });
+    ws.addEventListener('close', (c) => onClose(c.code));
+    return ws;
+  }
+}
