@@ -53,6 +53,9 @@ export const ERROR_CATALOGUE = {
   'sdp-malformed': { status: 400, summary: 'The SDP is malformed' },
   'sdp-not-acceptable': { status: 488, summary: 'The SDP offers nothing Cardline can accept' },
   'media-ports-exhausted': { status: 503, summary: 'No free RTP port pair is left in the configured range' },
+  // --- gateway: anchored calls (src/gateway/) ---------------------------------------------------------
+  'call-not-found': { status: 404, summary: 'No such call' },
+  'call-state': { status: 409, summary: 'The call is not in a state that allows this' },
   // --- store -----------------------------------------------------------------------------------------
   'store-error': { status: 500, summary: 'The database could not complete the operation' },
   // --- HTTP API / config ----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /**
- * The media gateway's public face (house style 1): the per-call RTP relay (and, next, the B2BUA on top of it).
+ * The media gateway's public face (house style 1): the B2BUA, its call registry and the per-call RTP relay.
  */
+export { B2bua, mapFailure, type B2buaOptions, type RouteRule } from './b2bua.ts';
+export { Call, CALL_TRANSITIONS, CallRegistry, CallState, type CallControl, type CallView } from './call-registry.ts';
 export {
   MediaRelay, legEndpoint,
   type DirectionStats, type LegMedia, type MediaRelayOptions, type MediaRelayStats, type RelayLeg, type RemoteAddress,

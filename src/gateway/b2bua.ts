@@ -1,0 +1,291 @@
+/**
+ * The back-to-back user agent (RFC 3261 §6 "B2BUA", RFC 7092 §3.1 signalling-only plus media anchoring): each call
+ * from the carrier side (the "caller leg", where Cardline is UAS) is routed by config rules to a target URI and
+ * re-originated towards the contact centre (the "agent leg", where Cardline is UAC). The two dialogs share
+ * nothing but the `Call` and its `MediaRelay`.
+ *
+ * - Routing: the first rule whose request-URI pattern and header patterns all match gives the target.
+ *   No match → 404.
+ * - Offer/answer: only the early-offer INVITE is supported (the SDP offer in the INVITE); a late offer (no body)
+ *   is refused with 488. The caller's offer is rewritten for the agent leg by `rewriteForAnchor` (Cardline's
+ *   agent-side ports, codecs it cannot mask removed, plain RTP/AVP on the agent leg). The agent's answer fixes
+ *   the codec; the caller gets `createAnswer` preferring that codec (so audio is rarely transcoded), with SRTP
+ *   on the caller leg when the caller offered SDES.
+ * - Provisional responses of the agent leg (180/183) are relayed as the same status without a body: early media
+ *   is not anchored yet, so the caller hears local ringback.
+ * - CANCEL from the caller propagates as CANCEL to the agent leg (the IncomingInvite answers 487).
+ * - BYE from either side ends the other dialog with BYE and frees the relay's ports.
+ * - Failures map to final responses: no route 404, no ports 503, nothing maskable 488, the agent's own final
+ *   failure passed on (3xx → 480 since redirects are not followed; 401/407 after our digest → 403; a local
+ *   408/503 of our transaction → 408/503).
+ *
+ * Secure digits of a call go to `onSecureDigit(call, …)` only — never to logs.
+ */
+import { CardlineError } from '../errors/index.ts';
+import type { DtmfDigit, MaskMode } from '../dsp/index.ts';
+import {
+  createAnswer, negotiated, parseSdp, rewriteForAnchor, serializeSdp, SrtpContext, srtpOptionsFromCrypto,
+  type NegotiatedAudio, type RtpPortAllocator, type SessionDescription,
+} from '../media/index.ts';
+import {
+  type Dialog, DialogState, type IncomingInvite, type OutgoingInvite, serializeNameAddr, serializeUri, type UserAgentCore,
+} from '../sip/index.ts';
+import { Call, CallRegistry, CallState } from './call-registry.ts';
+import { type LegMedia, MediaRelay, type SecureDigitSource } from './media-relay.ts';
+
+export interface RouteRule {
+  /** Matched against the serialized Request-URI. */
+  requestUri?: RegExp;
+  /** Every listed header (case-insensitive name) must have a value matching its pattern. */
+  headers?: ReadonlyArray<{ name: string; pattern: RegExp }>;
+  /** Request-URI of the agent leg (e.g. `sip:queue@pbx.example.com`). */
+  target: string;
+}
+
+export interface B2buaOptions {
+  ua: UserAgentCore;
+  allocator: RtpPortAllocator;
+  routes: readonly RouteRule[];
+  /** Address written in SDP; default the allocator's bind address (set it when binding 0.0.0.0). */
+  mediaAddress?: string;
+  registry?: CallRegistry;
+  /** Policy: every call starts in secure mode (mask DTMF on every call all the time). Default false. */
+  secureByDefault?: boolean;
+  maskMode?: MaskMode;
+  /** CANCEL the agent leg after this long without an answer. */
+  noAnswerTimeoutMs?: number;
+  /** The secure sink of each call (later bound to its payment session). */
+  onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
+  /** Called once per call when it ends (tests, metrics). */
+  onCallEnded?: (call: Call) => void;
+}
+
+function matches(rule: RouteRule, invite: IncomingInvite): boolean {
+  if (rule.requestUri && !rule.requestUri.test(serializeUri(invite.request.uri))) return false;
+  for (const h of rule.headers ?? []) {
+    const values = invite.request.headers.getAll(h.name);
+    if (!values.some((v) => h.pattern.test(v))) return false;
+  }
+  return true;
+}
+
+/** What to answer the caller when the agent leg failed with `status`. */
+export function mapFailure(status: number): number {
+  if (status >= 300 && status < 400) return 480;
+  if (status === 401 || status === 407) return 403;
+  if (status < 300 || status > 699) return 500;
+  return status;
+}
+
+let originCounter = Date.now() % 1_000_000_000;
+
+function origin(): { sessionId: string; sessionVersion: string } {
+  originCounter++;
+  return { sessionId: String(originCounter), sessionVersion: '1' };
+}
+
+function srtpFor(n: NegotiatedAudio): LegMedia['srtp'] {
+  // Caller leg: the offerer sends with its key (unprotect with it), Cardline answered with its own key.
+  if (!n.srtp || !n.offerer.crypto || !n.answerer.crypto) return null;
+  return { inbound: new SrtpContext(srtpOptionsFromCrypto(n.offerer.crypto)), outbound: new SrtpContext(srtpOptionsFromCrypto(n.answerer.crypto)) };
+}
+
+export class B2bua {
+  readonly registry: CallRegistry;
+  readonly #o: B2buaOptions;
+  readonly #address: string;
+  readonly #live = new Set<ActiveCall>();
+
+  constructor(o: B2buaOptions) {
+    this.#o = o;
+    this.registry = o.registry ?? new CallRegistry();
+    this.#address = o.mediaAddress ?? o.allocator.address;
+    o.ua.onInvite = (invite) => {
+      void this.#handle(invite);
+    };
+  }
+
+  /** Hangs up every call (BYE both legs) and frees the media. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#live].map((c) => c.hangup()));
+  }
+
+  async #handle(invite: IncomingInvite): Promise<void> {
+    const rule = this.#o.routes.find((r) => matches(r, invite));
+    if (!rule) {
+      invite.reject(404);
+      return;
+    }
+    if (invite.request.body.length === 0) {
+      invite.reject(488, { reason: 'Late offer not supported' });
+      return;
+    }
+    let offer: SessionDescription;
+    try {
+      offer = parseSdp(new TextDecoder().decode(invite.request.body));
+    } catch {
+      invite.reject(400, { reason: 'Bad SDP' });
+      return;
+    }
+    const call = new Call({
+      sipCallId: invite.request.callId(),
+      caller: serializeUri(invite.request.from().uri),
+      callee: serializeUri(invite.request.uri),
+      agent: rule.target,
+    });
+    let relay: MediaRelay;
+    try {
+      relay = await MediaRelay.open({
+        allocator: this.#o.allocator,
+        secure: this.#o.secureByDefault ?? false,
+        ...(this.#o.maskMode ? { maskMode: this.#o.maskMode } : {}),
+        onDigit: (digit, source) => this.#o.onSecureDigit?.(call, digit, source),
+      });
+    } catch (e) {
+      if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'media-ports-exhausted' ? 503 : 500);
+      return;
+    }
+    let agentOffer: SessionDescription;
+    try {
+      agentOffer = rewriteForAnchor(offer, {
+        address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: null, origin: origin(),
+      });
+    } catch (e) {
+      await relay.close();
+      if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'sdp-not-acceptable' ? 488 : 400);
+      return;
+    }
+    if (invite.tx.finalSent) { // cancelled while we were binding ports
+      await relay.close();
+      return;
+    }
+    const active = new ActiveCall(this, call, relay, invite);
+    this.#live.add(active);
+    this.registry.add(call);
+    const from = invite.request.from();
+    const out = this.#o.ua.invite({
+      uri: rule.target,
+      from: serializeNameAddr({ displayName: from.displayName, uri: from.uri, params: new Map() }),
+      body: serializeSdp(agentOffer),
+      ...(this.#o.noAnswerTimeoutMs !== undefined ? { noAnswerTimeoutMs: this.#o.noAnswerTimeoutMs } : {}),
+    });
+    active.agentInvite = out;
+    invite.onCancel = () => out.cancel();
+    out.onProgress = (r) => {
+      if (r.status <= 100 || invite.tx.finalSent) return;
+      if (call.state === CallState.Routing) call.transition(CallState.Ringing);
+      try {
+        invite.progress(r.status);
+      } catch {
+        // the caller's transaction ended meanwhile; the outcome handler cleans up
+      }
+    };
+    const outcome = await out.outcome;
+    if (outcome.kind === 'failed') {
+      if (!invite.tx.finalSent) invite.reject(mapFailure(outcome.response.status));
+      await active.end(outcome.cancelled ? 'cancelled' : `agent-${outcome.response.status}`);
+      return;
+    }
+    const agentDialog = outcome.dialog;
+    active.agentDialog = agentDialog;
+    if (invite.tx.finalSent) { // the caller cancelled as the agent answered (§9.1 race): hang up the agent
+      await active.end('cancelled');
+      return;
+    }
+    let callerAnswer: SessionDescription;
+    try {
+      const agentNeg = negotiated(agentOffer, new TextDecoder().decode(outcome.response.body));
+      const answered = createAnswer(offer, {
+        address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort, origin: origin(),
+        codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
+      });
+      callerAnswer = answered.answer;
+      const callerNeg = answered.negotiated;
+      relay.configure(
+        {
+          codec: callerNeg.codec, payloadType: callerNeg.offerer.codecPayloadType,
+          telephoneEventPayloadType: callerNeg.offerer.telephoneEventPayloadType,
+          remote: { address: callerNeg.offerer.address, port: callerNeg.offerer.port }, srtp: srtpFor(callerNeg),
+        },
+        {
+          codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
+          telephoneEventPayloadType: agentNeg.answerer.telephoneEventPayloadType,
+          remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: null,
+        },
+      );
+    } catch {
+      invite.reject(488);
+      await active.end('sdp-not-acceptable');
+      return;
+    }
+    const callerDialog = invite.accept({ body: serializeSdp(callerAnswer) });
+    active.callerDialog = callerDialog;
+    call.transition(CallState.Answered);
+    call.control = active;
+    callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
+    agentDialog.onTerminated = (reason) => void active.end(`agent-${reason}`);
+  }
+
+  /** Internal: an ended call leaves the live set. */
+  forget(c: ActiveCall): void {
+    this.#live.delete(c);
+    this.registry.remove(c.call.id);
+    try {
+      this.#o.onCallEnded?.(c.call);
+    } catch {
+      // a listener error never breaks teardown (house style 5)
+    }
+  }
+}
+
+/** One anchored call: both legs and the relay. Internal to the B2BUA. */
+class ActiveCall {
+  readonly call: Call;
+  readonly relay: MediaRelay;
+  readonly #b2bua: B2bua;
+  readonly #invite: IncomingInvite;
+  agentInvite: OutgoingInvite | undefined;
+  agentDialog: Dialog | undefined;
+  callerDialog: Dialog | undefined;
+  #ended: Promise<void> | null = null;
+
+  constructor(b2bua: B2bua, call: Call, relay: MediaRelay, invite: IncomingInvite) {
+    this.#b2bua = b2bua;
+    this.call = call;
+    this.relay = relay;
+    this.#invite = invite;
+  }
+
+  get secure(): boolean {
+    return this.relay.secure;
+  }
+
+  setSecure(on: boolean): void {
+    this.relay.setSecure(on);
+  }
+
+  hangup(): Promise<void> {
+    return this.end('hangup');
+  }
+
+  /** Ends both legs (BYE to whichever dialog is still up) and frees the ports; idempotent. */
+  end(reason: string): Promise<void> {
+    this.#ended ??= this.#end(reason);
+    return this.#ended;
+  }
+
+  async #end(reason: string): Promise<void> {
+    if (this.call.state !== CallState.Ended) {
+      this.call.endReason = reason;
+      this.call.transition(CallState.Ended);
+    }
+    if (!this.#invite.tx.finalSent) this.#invite.reject(reason === 'hangup' ? 503 : 500);
+    this.agentInvite?.cancel();
+    const byes: Promise<unknown>[] = [];
+    for (const d of [this.callerDialog, this.agentDialog]) {
+      if (d && d.state !== DialogState.Terminated) byes.push(d.bye().catch(() => undefined));
+    }
+    await Promise.all([this.relay.close(), ...byes]);
+    this.#b2bua.forget(this);
+  }
+}

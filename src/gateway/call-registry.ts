@@ -1,0 +1,127 @@
+/**
+ * Calls Cardline is anchoring, as the API shows them (id, caller, callee/agent URI, state, secure mode), so the
+ * agent console can bind a payment session to "my current call". A call's life is an explicit state machine
+ * (house style 4); `transition()` rejects illegal moves. Ended calls leave the registry.
+ */
+import { randomUUID } from 'node:crypto';
+import { CardlineError } from '../errors/index.ts';
+
+export enum CallState {
+  /** INVITE received, routed, agent leg being set up. */
+  Routing = 'routing',
+  /** The agent side sent a provisional response (180/183) and it was relayed. */
+  Ringing = 'ringing',
+  /** Both legs answered; media flows through the relay. */
+  Answered = 'answered',
+  Ended = 'ended',
+}
+
+export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  [CallState.Routing]: [CallState.Ringing, CallState.Answered, CallState.Ended],
+  [CallState.Ringing]: [CallState.Answered, CallState.Ended],
+  [CallState.Answered]: [CallState.Ended],
+  [CallState.Ended]: [],
+};
+
+/** The JSON-friendly listing of one call (no media internals, no digits). */
+export interface CallView {
+  id: string;
+  sipCallId: string;
+  caller: string;
+  callee: string;
+  agent: string;
+  state: CallState;
+  secure: boolean;
+  startedAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+/** The control surface a call exposes to the registry (implemented by the B2BUA's call). */
+export interface CallControl {
+  readonly secure: boolean;
+  setSecure(on: boolean): void;
+  hangup(): Promise<void>;
+}
+
+export class Call {
+  readonly id: string;
+  readonly sipCallId: string;
+  readonly caller: string;
+  readonly callee: string;
+  readonly agent: string;
+  readonly startedAt: Date;
+  answeredAt: Date | null = null;
+  endedAt: Date | null = null;
+  endReason: string | null = null;
+  control: CallControl | null = null;
+  #state = CallState.Routing;
+
+  constructor(init: { sipCallId: string; caller: string; callee: string; agent: string; id?: string; now?: Date }) {
+    this.id = init.id ?? randomUUID();
+    this.sipCallId = init.sipCallId;
+    this.caller = init.caller;
+    this.callee = init.callee;
+    this.agent = init.agent;
+    this.startedAt = init.now ?? new Date();
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  get secure(): boolean {
+    return this.control?.secure ?? false;
+  }
+
+  transition(to: CallState, now: Date = new Date()): void {
+    if (!CALL_TRANSITIONS[this.#state].includes(to)) {
+      throw new CardlineError('call-state', `cannot move a call from ${this.#state} to ${to}`);
+    }
+    this.#state = to;
+    if (to === CallState.Answered) this.answeredAt = now;
+    if (to === CallState.Ended) this.endedAt = now;
+  }
+
+  view(): CallView {
+    return {
+      id: this.id, sipCallId: this.sipCallId, caller: this.caller, callee: this.callee, agent: this.agent,
+      state: this.#state, secure: this.secure, startedAt: this.startedAt.toISOString(),
+      answeredAt: this.answeredAt?.toISOString() ?? null, endedAt: this.endedAt?.toISOString() ?? null, endReason: this.endReason,
+    };
+  }
+}
+
+export class CallRegistry {
+  readonly #calls = new Map<string, Call>();
+
+  add(call: Call): void {
+    this.#calls.set(call.id, call);
+  }
+
+  remove(id: string): void {
+    this.#calls.delete(id);
+  }
+
+  get(id: string): Call | undefined {
+    return this.#calls.get(id);
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  list(): CallView[] {
+    return [...this.#calls.values()].map((c) => c.view());
+  }
+
+  /** Secure mode by API (a payment session bound to the call starts or ends). */
+  setSecure(id: string, on: boolean): CallView {
+    const call = this.#calls.get(id);
+    if (!call) throw new CardlineError('call-not-found');
+    if (!call.control || call.state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
+    call.control.setSecure(on);
+    return call.view();
+  }
+}
