@@ -159,6 +159,7 @@ export class B2bua {
       await relay.close();
       return;
     }
+    call.media = { callerRtpPort: relay.caller.pair.rtpPort, agentRtpPort: relay.agent.pair.rtpPort };
     const active = new ActiveCall(this, call, relay, invite);
     this.#live.add(active);
     this.registry.add(call);

@@ -56,6 +56,8 @@ export class Call {
   endedAt: Date | null = null;
   endReason: string | null = null;
   control: CallControl | null = null;
+  /** Cardline's RTP ports for this call (diagnostics; not in the API view). */
+  media: { callerRtpPort: number; agentRtpPort: number } | null = null;
   #state = CallState.Routing;
 
   constructor(init: { sipCallId: string; caller: string; callee: string; agent: string; id?: string; now?: Date }) {
