@@ -13,7 +13,7 @@ export interface ConsoleRouteOptions {
 
 /**
  * Serves the agent console from the Cardline server itself (issue 7: no separate server): `GET /console/`
- * (the page) and `GET /console/app.js` (the bundle). Public routes: the page holds no data; every API call it
+ * (the page; the trailing slash matters, the script is fetched relative to it) and `GET /console/app.js` (the bundle). Public routes: the page holds no data; every API call it
  * makes is authenticated by the session cookie. A strict CSP (scripts and connections to our own origin only,
  * the inline style by hash) keeps injected markup from running or sending anything elsewhere.
  */
@@ -25,11 +25,14 @@ export function registerConsoleRoutes(app: FastifyInstance, o: ConsoleRouteOptio
     .header('cache-control', 'no-cache');
   const notModified = (request: FastifyRequest, tag: string) => request.headers['if-none-match'] === tag;
 
-  app.get('/console', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) => {
-    return reply.redirect(CONSOLE_PATH, 302);
+  // documented like every route (the OpenAPI test walks them all); strings with a non-JSON type are sent as they are
+  const text = (type: string, summary: string) => ({
+    summary, tags: ['console'], response: {
+      200: { description: summary, content: { [type]: { schema: { type: 'string' } } } },
+      304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
+    },
   });
-
-  app.get(CONSOLE_PATH, { config: { permission: 'public' }, schema: { hide: true } }, async (request, reply) => {
+  app.get(CONSOLE_PATH, { config: { permission: 'public' }, schema: text('text/html', 'The agent console page (sign-in, live payment panel)') }, async (request, reply) => {
     const b = await consoleBundle();
     common(reply)
       .header('etag', b.htmlEtag)
@@ -41,7 +44,7 @@ export function registerConsoleRoutes(app: FastifyInstance, o: ConsoleRouteOptio
     return reply.type('text/html; charset=utf-8').send(b.html);
   });
 
-  app.get(`${CONSOLE_PATH}app.js`, { config: { permission: 'public' }, schema: { hide: true } }, async (request, reply) => {
+  app.get(`${CONSOLE_PATH}app.js`, { config: { permission: 'public' }, schema: text('text/javascript', 'The agent console script (Lit web components, bundled)') }, async (request, reply) => {
     const b = await consoleBundle();
     common(reply).header('etag', b.jsEtag);
     if (notModified(request, b.jsEtag)) return reply.code(304).send();

@@ -350,7 +350,8 @@ export class AgentPanel extends LitElement {
         ${isCard && s.last4 !== null && f.state === 'valid' ? html`<span data-testid="last4">Ends ${s.last4}</span>` : nothing}
         ${f.state !== 'valid' ? html`<span data-testid="attempts">Attempt ${attempt} of ${f.maxAttempts}</span>` : nothing}
       </div>
-      ${f.errorCode !== null && f.state === 'invalid' ? html`<p class="field-error">${errorText(f.errorCode)}</p>` : nothing}
+      <!-- the current field's error is the panel's current error, above; older fields keep theirs here -->
+      ${f.errorCode !== null && f.state === 'invalid' && s.currentField !== f.field ? html`<p class="field-error">${errorText(f.errorCode)}</p>` : nothing}
       <div class="actions">
         <button type="button" class="small" aria-keyshortcuts=${key} ?disabled=${this.#busy}
           @click=${() => this.#recapture(f.field)}>Re-capture <span class="sr-only">${FIELD_LABELS[f.field]}</span><kbd>${key}</kbd></button>

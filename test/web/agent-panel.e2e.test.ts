@@ -1,0 +1,206 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { totp } from '../../src/auth/index.ts';
+import { createUser, enrol, FakeClock, startSecureServer, type SecureServer, type TestUser } from '../auth/helpers.ts';
+
+/**
+ * The agent console end to end in real Chromium (Debian's, driven by playwright-core) against the real server on
+ * 127.0.0.1:0 over a real SQLite file: TOTP sign-in, a payment for a call, the caller's keypad fed through the
+ * API with a service key as the media layer does, masked live rows, a bad Luhn and its re-capture, Pay, result.
+ * Screenshots of every state go to test-results/agent-panel/. The page (light DOM and shadow roots), its text,
+ * every WebSocket frame and every API response are checked for the test PAN and security code.
+ */
+const PAN = '4111111111111111';
+const BAD_PAN = '4111111111111112'; // Luhn check digit off by one
+const CVV = '737';
+const yy = String((new Date().getUTCFullYear() + 2) % 100).padStart(2, '0');
+const EXPIRY = `12${yy}`;
+const SHOTS = join('test-results', 'agent-panel');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Light DOM plus every open shadow root, serialised (page.content() leaves shadow roots out). */
+const DEEP_HTML = `(() => {
+  const out = [document.documentElement.outerHTML];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { out.push(el.shadowRoot.innerHTML); walk(el.shadowRoot); } };
+  walk(document);
+  return out.join('\\n');
+})()`;
+const DEEP_TEXT = `(() => {
+  const out = [document.body.innerText];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { out.push(el.shadowRoot.textContent ?? ''); walk(el.shadowRoot); } };
+  walk(document);
+  return out.join('\\n');
+})()`;
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }
+
+describe('agent console in Chromium', { timeout: 90_000 }, () => {
+  let s: SecureServer;
+  let agent: TestUser;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const frames: string[] = [];
+  const bodies: string[] = [];
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    // the browser drops cookies whose expiry is in its past: the security clock starts at the real time
+    s = await startSecureServer({ clock: new FakeClock(Date.now()) });
+    const security = s.security;
+    assert.ok(security !== null);
+    agent = await createUser(s, 'agent.alice', 'agent', { merchantId: 'acme' });
+    await enrol(s, agent);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 360, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => { pageErrors.push(String(e)); });
+    // console errors include CSP violations; the one expected failure is the signed-out probe of /v1/auth/me
+    page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('status of 401')) pageErrors.push(m.text()); });
+    page.on('websocket', (ws) => { ws.on('framereceived', (f) => { frames.push(String(f.payload)); }); });
+    page.on('response', (r) => {
+      if (r.url().includes('/v1/')) r.text().then((t) => { bodies.push(t); }, () => { /* upgrade or aborted */ });
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  const panel = () => page.locator('cardline-agent-panel');
+  const row = (field: string) => page.locator(`li.field[data-field="${field}"]`);
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  async function feed(id: string, digits: string): Promise<void> {
+    const r = await fetch(`${s.url}/v1/sessions/${id}/digits`, {
+      method: 'POST', headers: { ...s.auth, 'content-type': 'application/json' }, body: JSON.stringify({ digits }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+  async function axe(label: string): Promise<void> {
+    await page.evaluate(`${AXE_SOURCE};undefined`);
+    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`) as AxeViolation[];
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);
+  }
+
+  test('sign in with password and TOTP, take a payment with a bad card number, re-capture, Pay, see the result', async () => {
+    await page.goto(`${s.url}/console/`);
+    await page.getByLabel('Username').waitFor();
+    await shot('01-login');
+    await axe('login');
+    await page.getByLabel('Username').fill(agent.user.username);
+    await page.getByLabel('Password').fill(agent.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const code = page.getByLabel('6-digit code from your authenticator app');
+    await code.waitFor();
+    // focus order: the code field has focus as soon as the step appears
+    assert.equal(await page.evaluate(`document.querySelector('cardline-agent-panel').shadowRoot.activeElement?.id`), 'code');
+    await shot('02-mfa');
+    assert.ok(agent.secret !== null);
+    await code.fill(totp(agent.secret, s.clock.now()));
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('heading', { name: 'New secure payment' }).waitFor().catch(async (e: unknown) => {
+      throw new Error(`after MFA: "${await panel().locator('[role=alert]').textContent()}"`, { cause: e });
+    });
+    assert.equal(await page.getByLabel('Merchant').inputValue(), 'acme', 'the agent\'s merchant is prefilled');
+    await page.getByLabel('Call ID').fill('call-7001');
+    await page.getByLabel('Amount').fill('19.99');
+    await page.getByLabel('Reference (optional)').fill('ORDER-7');
+    await shot('03-new-payment');
+    await page.getByRole('button', { name: 'Start secure payment' }).click();
+
+    await page.getByRole('heading', { name: /Secure payment £19\.99/ }).waitFor();
+    const list = await fetch(`${s.url}/v1/sessions?callId=call-7001`, { headers: s.auth });
+    const sessions = (await list.json() as { sessions: { id: string; createdBy: string }[] }).sessions;
+    assert.equal(sessions.length, 1);
+    const id = sessions[0]!.id;
+    assert.equal(sessions[0]!.createdBy, agent.user.id, 'created as the signed-in agent (cookie session)');
+    await row('card-number').and(page.locator('[data-state="waiting"]')).waitFor();
+    await page.getByTestId('status').filter({ hasText: 'The caller is typing: Card number' }).waitFor();
+    await shot('04-waiting-for-caller');
+
+    // the caller starts typing: dots only, the brand from the prefix
+    await feed(id, BAD_PAN.slice(0, 6));
+    await row('card-number').locator('.dots', { hasText: '••••••' }).waitFor();
+    assert.match(await row('card-number').textContent() ?? '', /Entering[\s\S]*6 digits entered[\s\S]*Visa[\s\S]*Attempt 1 of 3/);
+    await shot('05-entering');
+
+    // a bad Luhn: invalid, the plain-words error, the attempt counted
+    await feed(id, `${BAD_PAN.slice(6)}#`);
+    await row('card-number').and(page.locator('[data-state="invalid"]')).waitFor();
+    const err = 'That card number is not valid — ask the caller to try again';
+    assert.match(await row('card-number').textContent() ?? '', /Invalid[\s\S]*0 digits entered[\s\S]*Attempt 2 of 3/);
+    assert.equal((await panel().getByTestId('current-error').textContent())?.trim(), err);
+    await shot('06-invalid-card-number');
+
+    // the caller types again on their own: shown as a re-capture
+    await feed(id, '41');
+    await row('card-number').and(page.locator('[data-state="re-capture"]')).waitFor();
+    await shot('07-re-capture-by-caller');
+
+    // the agent restarts the field with its shortcut (Alt+1): digits cleared, attempts reset
+    await page.keyboard.press('Alt+Digit1');
+    await row('card-number').and(page.locator('[data-state="waiting"]')).waitFor();
+    assert.match(await row('card-number').textContent() ?? '', /0 digits entered[\s\S]*Attempt 1 of 3/);
+
+    await feed(id, `${PAN}#`);
+    await row('card-number').and(page.locator('[data-state="valid"]')).waitFor();
+    assert.match(await row('card-number').textContent() ?? '', /Valid[\s\S]*Visa[\s\S]*Ends 1111/);
+    await feed(id, `${EXPIRY}#`);
+    await row('expiry').and(page.locator('[data-state="valid"]')).waitFor();
+    await feed(id, `${CVV}#`);
+    await row('security-code').and(page.locator('[data-state="valid"]')).waitFor();
+    const pay = page.getByRole('button', { name: /^Pay/ });
+    await page.getByTestId('status').filter({ hasText: 'All details captured — press Pay' }).waitFor();
+    assert.equal(await pay.isEnabled(), true);
+    await shot('08-ready');
+    await axe('live panel (ready)');
+
+    // Pay with its shortcut
+    await page.keyboard.press('Alt+KeyP');
+    await page.getByRole('heading', { name: 'Payment successful' }).waitFor();
+    assert.equal((await panel().getByTestId('amount').textContent())?.trim(), '£19.99');
+    assert.equal((await panel().getByTestId('card').textContent())?.trim(), 'Visa ending 1111');
+    const final = await (await fetch(`${s.url}/v1/sessions/${id}`, { headers: s.auth })).json() as { state: string; result: { token: string | null; authorizationCode: string | null } };
+    assert.equal(final.state, 'succeeded');
+    const shown = [await panel().getByTestId('token').count() ? (await panel().getByTestId('token').textContent())?.trim() : null,
+      await panel().getByTestId('auth-code').count() ? (await panel().getByTestId('auth-code').textContent())?.trim() : null];
+    assert.deepEqual(shown, [final.result.token, final.result.authorizationCode]);
+    assert.ok(final.result.token !== null || final.result.authorizationCode !== null, 'a token or an authorisation reference is shown');
+    await shot('09-result');
+    await axe('result');
+
+    // no card data reached the browser: page HTML (with shadow roots), text, WebSocket frames, API responses
+    const html = await page.evaluate(DEEP_HTML) as string;
+    const text = await page.evaluate(DEEP_TEXT) as string;
+    assert.ok(frames.length >= 8, `${frames.length} WebSocket frames`);
+    for (const [name, blob] of [['html', html], ['text', text], ['frames', frames.join('\n')], ['responses', bodies.join('\n')]] as const) {
+      assert.ok(!blob.includes(PAN) && !blob.includes(BAD_PAN), `${name} holds a PAN`);
+      // a 3-digit code may occur by chance inside server-made ids and timestamps: remove those first
+      const scrubbed = blob
+        .replaceAll(id, '')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '')
+        .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '')
+        .replace(/\b(tok|auth|ref|sandbox|ch|pi|txn)_[A-Za-z0-9_]+/g, '')
+        .replace(/"sequence":\d+/g, '');
+      assert.ok(!new RegExp(`(^|[^0-9A-Za-z])${CVV}([^0-9A-Za-z]|$)`).test(scrubbed), `${name} holds the security code`);
+    }
+    assert.deepEqual(pageErrors, []);
+
+    // a new payment starts from a clean form (Alt+N)
+    await page.keyboard.press('Alt+KeyN');
+    await page.getByRole('heading', { name: 'New secure payment' }).waitFor();
+  });
+});
