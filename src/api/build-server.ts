@@ -61,6 +61,11 @@ export interface BuildServerOptions {
   sessions?: SessionReader;
   /** for callbacks (tests inject a recording fetch) */
   fetch?: typeof fetch;
+  /**
+   * Serve the agent console (web/, src/web) at `/console/`; needs `security` (it signs in through the auth
+   * routes). The composition root turns it on; API-only test servers leave it off.
+   */
+  console?: boolean;
 }
 
 /** What the composition root and tests reach through `app.cardline`. */
@@ -181,7 +186,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     registerBillingRoutes(app, security);
     installSessionListScope(app, reader, ownerScope(security.auth));
     // the agent console (web/), built on first request; it signs in through the auth routes above
-    registerConsoleRoutes(app);
+    if (opts.console === true) registerConsoleRoutes(app);
   }
   registerSessionReadRoutes(app, reader);
   if (payments !== undefined) {

@@ -74,6 +74,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       callbackSecret: callbackSecret.secret,
       payments,
       security,
+      console: true,
       ...opts.build,
     });
     await app.listen({ host: config.host, port: config.port });

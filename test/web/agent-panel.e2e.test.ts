@@ -54,7 +54,7 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     // the browser drops cookies whose expiry is in its past: the security clock starts at the real time
-    s = await startSecureServer({ clock: new FakeClock(Date.now()) });
+    s = await startSecureServer({ clock: new FakeClock(Date.now()), build: { console: true } });
     const security = s.security;
     assert.ok(security !== null);
     agent = await createUser(s, 'agent.alice', 'agent', { merchantId: 'acme' });

@@ -8,7 +8,7 @@ const run = promisify(execFile);
 
 describe('console assets served by the Cardline server', () => {
   let s: SecureServer;
-  before(async () => { s = await startSecureServer(); });
+  before(async () => { s = await startSecureServer({ build: { console: true } }); });
   after(async () => { await s.close(); });
 
   test('GET /console/ is the page with a strict CSP; app.js is the bundle; both revalidate by ETag', async () => {
