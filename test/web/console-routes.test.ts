@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startSecureServer, type SecureServer } from '../auth/helpers.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createLogger } from '../../src/log/index.ts';
+import { startCardline } from '../../src/server/index.ts';
+import { tempDir } from '../store/helpers/fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -60,4 +64,24 @@ describe('console assets served by the Cardline server', () => {
   test('the front-end sources type-check (strict, DOM lib) — the root tsconfig does not cover web/', async () => {
     await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'web/tsconfig.json'], { timeout: 60_000 });
   });
+});
+
+test('the composition root (npm start) serves the console; API-only servers do not', async () => {
+  const dir = tempDir();
+  const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, dataDir: dir.dir } });
+  const running = await startCardline({ config, logger: createLogger({ level: 'silent' }) });
+  try {
+    const page = await fetch(`${running.url}/console/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<cardline-agent-panel>/);
+  } finally {
+    await running.close();
+    dir.cleanup();
+  }
+  const plain = await startSecureServer();
+  try {
+    assert.equal((await fetch(`${plain.url}/console/`)).status, 404);
+  } finally {
+    await plain.close();
+  }
 });
