@@ -44,6 +44,7 @@ interface AxeViolation { id: string; impact: string | null; help: string; nodes:
 describe('agent console in Chromium', { timeout: 90_000 }, () => {
   let s: SecureServer;
   let agent: TestUser;
+  let supervisor: TestUser;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -57,8 +58,10 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     s = await startSecureServer({ clock: new FakeClock(Date.now()), build: { console: true } });
     const security = s.security;
     assert.ok(security !== null);
-    agent = await createUser(s, 'agent.alice', 'agent', { merchantId: 'acme' });
+    agent = await createUser(s, 'agent.alice', 'agent', { merchantId: 'acme', teamId: 'team-1' });
     await enrol(s, agent);
+    supervisor = await createUser(s, 'sup.sam', 'supervisor', { merchantId: 'acme', teamId: 'team-1' });
+    await enrol(s, supervisor);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 360, height: 900 } });
     page = await context.newPage();
@@ -199,8 +202,47 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     }
     assert.deepEqual(pageErrors, []);
 
-    // a new payment starts from a clean form (Alt+N)
+    // a new payment starts from a clean form (Alt+N); this one the agent cancels (Alt+X)
     await page.keyboard.press('Alt+KeyN');
     await page.getByRole('heading', { name: 'New secure payment' }).waitFor();
+    assert.equal(await page.getByLabel('Call ID').inputValue(), '');
+    await page.getByLabel('Call ID').fill('call-7002');
+    await page.getByLabel('Amount').fill('5');
+    await page.getByLabel('Currency').selectOption('EUR');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Secure payment €5\.00/ }).waitFor();
+    await page.keyboard.press('Alt+KeyX');
+    await page.getByRole('heading', { name: 'Payment cancelled' }).waitFor();
+    await shot('10-cancelled');
+  });
+
+  test('a supervisor signs in to the team board: the agent\'s payments, masked, with their outcome; no payment form', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 900 } });
+    try {
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(10_000);
+      await p.goto(`${s.url}/console/`);
+      await p.getByLabel('Username').fill(supervisor.user.username);
+      await p.getByLabel('Password').fill(supervisor.password);
+      await p.keyboard.press('Enter');
+      assert.ok(supervisor.secret !== null);
+      await p.getByLabel('6-digit code from your authenticator app').fill(totp(supervisor.secret, s.clock.now()));
+      await p.keyboard.press('Enter');
+      await p.getByRole('heading', { name: 'Team payments' }).waitFor();
+      const paid = p.locator('li[data-state="succeeded"]');
+      await paid.waitFor();
+      assert.match(await paid.textContent() ?? '', /Call call-7001[\s\S]*Succeeded[\s\S]*£19\.99[\s\S]*Visa ending 1111/);
+      await p.locator('li[data-state="cancelled"]', { hasText: 'call-7002' }).waitFor();
+      assert.match(await p.getByRole('status').textContent() ?? '', /0 in progress\s*1 succeeded\s*0 failed/);
+      assert.equal(await p.getByRole('heading', { name: 'New secure payment' }).count(), 0, 'supervisors take no payments');
+      await p.screenshot({ path: join(SHOTS, '11-supervisor-board.png'), fullPage: true });
+      const html = await p.evaluate(DEEP_HTML) as string;
+      assert.ok(!html.includes(PAN) && !html.includes(BAD_PAN));
+      await p.evaluate(`${AXE_SOURCE};undefined`);
+      const violations = await p.evaluate(`axe.run(document).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`) as string[];
+      assert.deepEqual(violations, []);
+    } finally {
+      await ctx.close();
+    }
   });
 });

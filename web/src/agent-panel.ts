@@ -2,11 +2,20 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError, CardlineClient, type CardField, type ConsoleUser, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
+import { SupervisorBoard } from './supervisor-board.ts';
 import {
   FIELD_LABELS, STATE_LABELS, brandName, errorText, formatAmount, parseAmount, rowState,
 } from './messages.ts';
 
-type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result';
+type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'no-view';
+
+/** Where each role lands after sign-in: agents take payments, supervisors watch their team. */
+function landing(u: ConsoleUser): View {
+  return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : 'no-view';
+}
+
+// the board is rendered by the panel for supervisors
+if (customElements.get('cardline-supervisor-board') === undefined) customElements.define('cardline-supervisor-board', SupervisorBoard);
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
@@ -117,7 +126,7 @@ export class AgentPanel extends LitElement {
   async #restore(): Promise<void> {
     try {
       const me = await this.#client.me();
-      this.#set({ user: me.user, view: me.stage === 'full' ? 'new' : me.stage === 'mfa-pending' ? 'mfa' : 'login' });
+      this.#set({ user: me.user, view: me.stage === 'full' ? landing(me.user) : me.stage === 'mfa-pending' ? 'mfa' : 'login' });
     } catch {
       this.#set({ view: 'login' });
     }
@@ -155,7 +164,7 @@ export class AgentPanel extends LitElement {
         this.#set({ error: 'Set up your authenticator app first (ask an admin), then sign in again' });
         return;
       }
-      this.#set({ user: r.user, view: r.stage === 'full' ? 'new' : 'mfa' });
+      this.#set({ user: r.user, view: r.stage === 'full' ? landing(r.user) : 'mfa' });
     });
   }
 
@@ -165,7 +174,7 @@ export class AgentPanel extends LitElement {
     const code = this.#value(form, 'code');
     void this.#act(async () => {
       const r = await this.#client.verifyMfa(code);
-      this.#set({ user: r.user, view: 'new' });
+      this.#set({ user: r.user, view: landing(r.user) });
     });
   }
 
@@ -285,6 +294,9 @@ export class AgentPanel extends LitElement {
       case 'new': return this.#newView();
       case 'live': return this.#liveView();
       case 'result': return this.#resultView();
+      case 'board': return html`<cardline-supervisor-board .client=${this.#client}></cardline-supervisor-board>`;
+      case 'no-view': return html`<section aria-labelledby="none-h"><h1 id="none-h" tabindex="-1">No console page for your role yet</h1>
+        <p>Signed in as ${this.#user?.role ?? 'unknown'}. Use the API or the command line for now.</p></section>`;
     }
   }
 

@@ -44,6 +44,8 @@ export interface MaskedSession {
   reference: string | null;
   result: PaymentResult | null;
   errorCode: string | null;
+  createdBy: string | null;
+  createdAt: string;
   updatedAt: string;
 }
 
@@ -153,6 +155,11 @@ export class CardlineClient {
       amountMinor: i.amountMinor, currency: i.currency, ...(i.reference !== null ? { reference: i.reference } : {}),
       startCapture: true,
     });
+  }
+
+  /** masked sessions in the caller's scope (a supervisor: the team's), newest first */
+  async listSessions(limit = 50): Promise<MaskedSession[]> {
+    return (await this.#request<{ sessions: MaskedSession[] }>('GET', `/v1/sessions?limit=${limit}`)).sessions;
   }
 
   /** no field: the next pending one; a field: clear it and capture it again */
