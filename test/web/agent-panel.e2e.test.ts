@@ -45,6 +45,7 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
   let s: SecureServer;
   let agent: TestUser;
   let supervisor: TestUser;
+  let auditor: TestUser;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -62,6 +63,8 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     await enrol(s, agent);
     supervisor = await createUser(s, 'sup.sam', 'supervisor', { merchantId: 'acme', teamId: 'team-1' });
     await enrol(s, supervisor);
+    auditor = await createUser(s, 'audit.ann', 'auditor');
+    await enrol(s, auditor);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 360, height: 900 } });
     page = await context.newPage();
@@ -82,16 +85,30 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
 
   const panel = () => page.locator('cardline-agent-panel');
   const row = (field: string) => page.locator(`li.field[data-field="${field}"]`);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  /** a screenshot, and the check that the view fits the 360 px side panel without scrolling sideways */
+  async function shot(name: string, p: Page = page): Promise<void> {
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    const width = await p.evaluate('document.documentElement.scrollWidth') as number;
+    assert.ok(width <= 360, `${name}: ${width} px wide`);
+  }
   async function feed(id: string, digits: string): Promise<void> {
     const r = await fetch(`${s.url}/v1/sessions/${id}/digits`, {
       method: 'POST', headers: { ...s.auth, 'content-type': 'application/json' }, body: JSON.stringify({ digits }),
     });
     assert.equal(r.status, 200, await r.text());
   }
-  async function axe(label: string): Promise<void> {
-    await page.evaluate(`${AXE_SOURCE};undefined`);
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`) as AxeViolation[];
+  async function signIn(p: Page, u: TestUser): Promise<void> {
+    await p.goto(`${s.url}/console/`);
+    await p.getByLabel('Username').fill(u.user.username);
+    await p.getByLabel('Password').fill(u.password);
+    await p.keyboard.press('Enter');
+    assert.ok(u.secret !== null);
+    await p.getByLabel('6-digit code from your authenticator app').fill(totp(u.secret, s.clock.now()));
+    await p.keyboard.press('Enter');
+  }
+  async function axe(label: string, p: Page = page): Promise<void> {
+    await p.evaluate(`${AXE_SOURCE};undefined`);
+    const violations = await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`) as AxeViolation[];
     const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);
   }
@@ -221,13 +238,7 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     try {
       const p = await ctx.newPage();
       p.setDefaultTimeout(10_000);
-      await p.goto(`${s.url}/console/`);
-      await p.getByLabel('Username').fill(supervisor.user.username);
-      await p.getByLabel('Password').fill(supervisor.password);
-      await p.keyboard.press('Enter');
-      assert.ok(supervisor.secret !== null);
-      await p.getByLabel('6-digit code from your authenticator app').fill(totp(supervisor.secret, s.clock.now()));
-      await p.keyboard.press('Enter');
+      await signIn(p, supervisor);
       await p.getByRole('heading', { name: 'Team payments' }).waitFor();
       const paid = p.locator('li[data-state="succeeded"]');
       await paid.waitFor();
@@ -235,12 +246,41 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
       await p.locator('li[data-state="cancelled"]', { hasText: 'call-7002' }).waitFor();
       assert.match(await p.getByRole('status').textContent() ?? '', /0 in progress\s*1 succeeded\s*0 failed/);
       assert.equal(await p.getByRole('heading', { name: 'New secure payment' }).count(), 0, 'supervisors take no payments');
-      await p.screenshot({ path: join(SHOTS, '11-supervisor-board.png'), fullPage: true });
+      await shot('11-supervisor-board', p);
       const html = await p.evaluate(DEEP_HTML) as string;
       assert.ok(!html.includes(PAN) && !html.includes(BAD_PAN));
-      await p.evaluate(`${AXE_SOURCE};undefined`);
-      const violations = await p.evaluate(`axe.run(document).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`) as string[];
-      assert.deepEqual(violations, []);
+      await axe('supervisor board', p);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('an auditor sees the chain verified, searches the trail and gets export links for the same filter', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 900 } });
+    try {
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(10_000);
+      await signIn(p, auditor);
+      await p.getByRole('heading', { name: 'Audit trail' }).waitFor();
+      await p.getByTestId('verify').filter({ hasText: /^Audit chain verified: \d+ records/ }).waitFor();
+      await p.getByLabel('Action or prefix').fill('auth.login');
+      await p.getByLabel('Actor ID').fill(agent.user.id);
+      await p.getByRole('button', { name: 'Search' }).click();
+      const rows = p.locator('li[data-seq]');
+      await rows.first().filter({ hasText: 'auth.login' }).waitFor();
+      const texts = await rows.allTextContents();
+      assert.ok(texts.length >= 1 && texts.every((t) => t.includes('auth.login') && t.includes(agent.user.username)), texts.join(' | '));
+      const csv = await p.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+      assert.equal(csv, `/v1/audit/export?action=auth.login&actorId=${agent.user.id}&format=csv`);
+      // the link works with the browser's cookie session (and is itself audited)
+      const body = await p.evaluate(`fetch(${JSON.stringify(csv)}).then((r) => r.status + ' ' + r.headers.get('content-type'))`) as string;
+      assert.match(body, /^200 text\/csv/);
+      assert.equal(await p.getByRole('heading', { name: 'Team payments' }).count(), 0);
+      assert.equal(await p.getByRole('heading', { name: 'New secure payment' }).count(), 0);
+      await shot('12-auditor-search', p);
+      await axe('audit search', p);
+      const html = await p.evaluate(DEEP_HTML) as string;
+      assert.ok(!html.includes(PAN) && !html.includes(BAD_PAN));
     } finally {
       await ctx.close();
     }

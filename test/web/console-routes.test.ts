@@ -57,6 +57,7 @@ describe('console assets served by the Cardline server', () => {
       ['post', '/v1/auth/login'], ['post', '/v1/auth/mfa/verify'], ['get', '/v1/auth/me'], ['post', '/v1/auth/logout'],
       ['post', '/v1/sessions'], ['post', '/v1/sessions/{id}/capture'], ['post', '/v1/sessions/{id}/submit'],
       ['post', '/v1/sessions/{id}/cancel'], ['get', '/v1/sessions/{id}/events'],
+      ['get', '/v1/sessions'], ['get', '/v1/audit/events'], ['get', '/v1/audit/verify'], ['get', '/v1/audit/export'],
     ];
     for (const [method, path] of used) assert.ok(doc.paths[path]?.[method] !== undefined, `${method} ${path}`);
   });

@@ -2,20 +2,22 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError, CardlineClient, type CardField, type ConsoleUser, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
+import { AuditSearch } from './audit-search.ts';
 import { SupervisorBoard } from './supervisor-board.ts';
 import {
   FIELD_LABELS, STATE_LABELS, brandName, errorText, formatAmount, parseAmount, rowState,
 } from './messages.ts';
 
-type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'no-view';
+type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'audit' | 'no-view';
 
-/** Where each role lands after sign-in: agents take payments, supervisors watch their team. */
+/** Where each role lands after sign-in: agents take payments, supervisors watch their team, auditors search the trail. */
 function landing(u: ConsoleUser): View {
-  return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : 'no-view';
+  return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : u.role === 'auditor' ? 'audit' : 'no-view';
 }
 
-// the board is rendered by the panel for supervisors
+// the role pages are rendered by the panel
 if (customElements.get('cardline-supervisor-board') === undefined) customElements.define('cardline-supervisor-board', SupervisorBoard);
+if (customElements.get('cardline-audit-search') === undefined) customElements.define('cardline-audit-search', AuditSearch);
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
@@ -48,7 +50,8 @@ export class AgentPanel extends LitElement {
     label { display: block; font-weight: 600; margin: 0.5rem 0 0.2rem; }
     input, select { width: 100%; font: inherit; padding: 0.45rem 0.5rem; border: 1px solid #6b7280; border-radius: 6px; color: #1d2330; background: #fff; }
     input:focus-visible, select:focus-visible, button:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
-    .row2 { display: grid; grid-template-columns: 2fr 1fr; gap: 0.5rem; }
+    .row2 { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 0.5rem; }
+    .row2 > div { min-width: 0; }
     button { font: inherit; font-weight: 600; padding: 0.5rem 0.75rem; border-radius: 6px; border: 1px solid #1d2330; background: #fff; color: #1d2330; cursor: pointer; }
     button.primary { background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
     button.danger { border-color: #b42318; color: #b42318; }
@@ -295,6 +298,7 @@ export class AgentPanel extends LitElement {
       case 'live': return this.#liveView();
       case 'result': return this.#resultView();
       case 'board': return html`<cardline-supervisor-board .client=${this.#client}></cardline-supervisor-board>`;
+      case 'audit': return html`<cardline-audit-search .client=${this.#client}></cardline-audit-search>`;
       case 'no-view': return html`<section aria-labelledby="none-h"><h1 id="none-h" tabindex="-1">No console page for your role yet</h1>
         <p>Signed in as ${this.#user?.role ?? 'unknown'}. Use the API or the command line for now.</p></section>`;
     }

@@ -70,6 +70,44 @@ export interface LoginResult {
   csrfToken: string | null;
 }
 
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  actorKind: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  outcome: string;
+  targetKind: string | null;
+  targetId: string | null;
+  ip: string | null;
+}
+
+export type AuditQuery = {
+  action?: string;
+  actorId?: string;
+  outcome?: string;
+  from?: string;
+  to?: string;
+  afterSeq?: number;
+  limit?: number;
+};
+
+export interface AuditVerification {
+  ok: boolean;
+  records: number;
+  checkpoints: number;
+  unsealed: number;
+  firstBroken: { kind: string; seq: number; reason: string } | null;
+}
+
+export function auditQueryString(q: Readonly<Record<string, string | number | undefined>>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
 export interface CreateSessionInput {
   callId: string;
   merchantId: string;
@@ -160,6 +198,19 @@ export class CardlineClient {
   /** masked sessions in the caller's scope (a supervisor: the team's), newest first */
   async listSessions(limit = 50): Promise<MaskedSession[]> {
     return (await this.#request<{ sessions: MaskedSession[] }>('GET', `/v1/sessions?limit=${limit}`)).sessions;
+  }
+
+  auditEvents(q: AuditQuery): Promise<{ events: AuditEvent[]; nextAfterSeq: number | null }> {
+    return this.#request('GET', `/v1/audit/events${auditQueryString(q)}`);
+  }
+
+  auditVerify(): Promise<AuditVerification> {
+    return this.#request('GET', '/v1/audit/verify');
+  }
+
+  /** a plain link: the browser downloads it with the session cookie (GET needs no CSRF token) */
+  auditExportUrl(q: AuditQuery, format: 'csv' | 'jsonl'): string {
+    return `${this.#base}/v1/audit/export${auditQueryString({ ...q, afterSeq: undefined, limit: undefined, format })}`;
   }
 
   /** no field: the next pending one; a field: clear it and capture it again */
