@@ -19,6 +19,8 @@
  *   failure passed on (3xx → 480 since redirects are not followed; 401/407 after our digest → 403; a local
  *   408/503 of our transaction → 408/503).
  *
+ * - SIP INFO DTMF from the caller: in secure mode read and sent to the sink, never forwarded (see onRequest).
+ *
  * Secure digits of a call go to `onSecureDigit(call, …)` only — never to logs.
  */
 import { CardlineError } from '../errors/index.ts';
@@ -31,6 +33,7 @@ import {
   type Dialog, DialogState, type IncomingInvite, type OutgoingInvite, serializeNameAddr, serializeUri, type UserAgentCore,
 } from '../sip/index.ts';
 import { Call, CallRegistry, CallState } from './call-registry.ts';
+import { isDtmfInfoType, parseInfoDtmf } from './info-dtmf.ts';
 import { type LegMedia, MediaRelay, type SecureDigitSource } from './media-relay.ts';
 
 export interface RouteRule {
@@ -139,7 +142,7 @@ export class B2bua {
         allocator: this.#o.allocator,
         secure: this.#o.secureByDefault ?? false,
         ...(this.#o.maskMode ? { maskMode: this.#o.maskMode } : {}),
-        onDigit: (digit, source) => this.#o.onSecureDigit?.(call, digit, source),
+        onDigit: (digit, source) => this.#secureDigit(call, digit, source),
       });
     } catch (e) {
       if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'media-ports-exhausted' ? 503 : 500);
@@ -224,7 +227,32 @@ export class B2bua {
     call.transition(CallState.Answered);
     call.control = active;
     callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
+    // In-dialog requests from the caller. INFO DTMF (RFC 6086 with application/dtmf-relay or application/dtmf): in
+    // secure mode the key goes to the secure sink only and the INFO is NOT forwarded; otherwise INFO is relayed to
+    // the agent. Other requests: OPTIONS 200, the rest 501 (UPDATE/re-INVITE are not bridged yet).
+    callerDialog.onRequest = (tx, req) => {
+      if (req.method !== 'INFO') {
+        tx.reply(req.method === 'OPTIONS' ? 200 : 501);
+        return;
+      }
+      const type = req.headers.get('Content-Type');
+      tx.reply(200);
+      if (relay.secure && isDtmfInfoType(type)) {
+        const digit = parseInfoDtmf(type, req.body);
+        if (digit !== null) this.#secureDigit(call, digit, 'sip-info');
+        return;
+      }
+      if (agentDialog.state === DialogState.Confirmed) agentDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
+    };
     agentDialog.onTerminated = (reason) => void active.end(`agent-${reason}`);
+  }
+
+  #secureDigit(call: Call, digit: DtmfDigit, source: SecureDigitSource): void {
+    try {
+      this.#o.onSecureDigit?.(call, digit, source);
+    } catch {
+      // a sink error never breaks the call, and its message (which might hold the digit) goes nowhere
+    }
   }
 
   /** Internal: an ended call leaves the live set. */
@@ -271,7 +299,11 @@ class ActiveCall {
 
   /** Ends both legs (BYE to whichever dialog is still up) and frees the ports; idempotent. */
   end(reason: string): Promise<void> {
-    this.#ended ??= this.#end(reason);
+    if (this.#ended) return this.#ended;
+    // Set before any work: sending a BYE terminates that dialog synchronously, whose onTerminated calls end() again.
+    let done!: () => void;
+    this.#ended = new Promise<void>((resolve) => { done = resolve; });
+    this.#end(reason).then(done, done); // teardown is best effort: a failure must not leave end() pending
     return this.#ended;
   }
 
@@ -286,7 +318,9 @@ class ActiveCall {
     for (const d of [this.callerDialog, this.agentDialog]) {
       if (d && d.state !== DialogState.Terminated) byes.push(d.bye().catch(() => undefined));
     }
-    await Promise.all([this.relay.close(), ...byes]);
+    // The call leaves the registry once its ports are free; the BYE transactions may take up to Timer F longer.
+    await this.relay.close();
     this.#b2bua.forget(this);
+    await Promise.all(byes);
   }
 }

@@ -37,8 +37,8 @@ import {
   type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
 } from '../media/index.ts';
 
-/** Where a secure digit came from: in-band tones found by the masker, or RFC 4733 events. */
-export type SecureDigitSource = 'inband' | 'rfc4733';
+/** Where a secure digit came from: in-band tones found by the masker, RFC 4733 events, or SIP INFO (B2BUA). */
+export type SecureDigitSource = 'inband' | 'rfc4733' | 'sip-info';
 
 /** The secure sink: the only place caller digits go (later bound to a payment session). Card data. */
 export type SecureDigitSink = (digit: DtmfDigit, source: SecureDigitSource) => void;

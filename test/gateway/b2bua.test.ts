@@ -46,7 +46,7 @@ function nextInvite(ua: UserAgentCore): Promise<IncomingInvite> {
   });
 }
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error('timed out');
@@ -152,10 +152,28 @@ describe('B2BUA: caller → Cardline → agent', () => {
     await waitFor(() => back.length === 1);
     assert.deepEqual([...parseRtp(back[0] as Buffer).payload], new Array(160).fill(0x55));
 
+    // SIP INFO DTMF: in secure mode the key goes to the sink and the agent never sees the INFO; off, it is relayed
+    const agentInfos: string[] = [];
+    agentDialog.onRequest = (tx, req) => {
+      agentInfos.push(`${req.method} ${dec(req.body)}`);
+      tx.reply(200);
+    };
+    assert.equal((await callerDialog.info('Signal=9\r\nDuration=160\r\n', 'application/dtmf-relay')).status, 200);
+    assert.equal((await callerDialog.info('7', 'application/dtmf')).status, 200);
+    assert.equal(w.digits.map((d) => d.digit).join(''), '424297');
+    w.b2bua.registry.setSecure(view.id, false);
+    assert.equal(w.b2bua.registry.list()[0]?.secure, false);
+    assert.equal((await callerDialog.info('Signal=1\r\n', 'application/dtmf-relay')).status, 200);
+    await waitFor(() => agentInfos.length === 1);
+    assert.deepEqual(agentInfos, ['INFO Signal=1\r\n']);
+    assert.equal(w.digits.length, 6);
+
     const terminated = new Promise<string>((resolve) => { agentDialog.onTerminated = (r) => resolve(r); });
     await callerDialog.bye();
     assert.equal(await terminated, 'bye-received');
     await waitFor(() => w.ended.length === 1);
+    await delay(50);
+    assert.equal(w.ended.length, 1, 'the call ends once (sending the BYE re-enters end())');
     assert.equal(w.ended[0]?.endReason, 'caller-bye-received');
     assert.equal(w.b2bua.registry.size, 0);
     assert.equal(allocator.inUse, inUse);
