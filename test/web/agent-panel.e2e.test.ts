@@ -157,6 +157,13 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     assert.match(await row('card-number').textContent() ?? '', /Entering[\s\S]*6 digits entered[\s\S]*Visa[\s\S]*Attempt 1 of 3/);
     await shot('05-entering');
 
+    // the agent reloads the page mid-entry: still signed in (cookie), the open payment is offered and resumed
+    // with its masked progress (commands after this use the CSRF token from the readable cookie)
+    await page.reload();
+    await page.getByRole('heading', { name: 'New secure payment' }).waitFor();
+    await page.getByRole('button', { name: 'Resume call call-7001' }).click();
+    await row('card-number').locator('.dots', { hasText: '••••••' }).waitFor();
+
     // a bad Luhn: invalid, the plain-words error, the attempt counted
     await feed(id, `${BAD_PAN.slice(6)}#`);
     await row('card-number').and(page.locator('[data-state="invalid"]')).waitFor();

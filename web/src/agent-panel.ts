@@ -75,6 +75,8 @@ export class AgentPanel extends LitElement {
     .meta { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0.5rem; font-size: 0.9rem; color: #374151; }
     .field-error { color: #8a1c12; font-weight: 600; font-size: 0.9rem; margin: 0.25rem 0 0; }
     .small { font-size: 0.8rem; padding: 0.25rem 0.5rem; }
+    .open { margin-top: 0.75rem; }
+    .open-item { display: flex; justify-content: space-between; align-items: center; gap: 0.5rem; padding: 0.3rem 0; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 0.75rem; margin: 0; }
     dt { font-weight: 600; }
     dd { margin: 0; word-break: break-all; }
@@ -90,6 +92,8 @@ export class AgentPanel extends LitElement {
   #error: string | null = null;
   #busy = false;
   #ws: WebSocket | null = null;
+  /** the agent's own payments still open (after a reload or a second tab) */
+  #open: MaskedSession[] = [];
   #focusPending = true;
   readonly #onKey = (e: KeyboardEvent) => { this.#shortcut(e); };
 
@@ -110,11 +114,15 @@ export class AgentPanel extends LitElement {
   get view(): View { return this.#view; }
 
   #set(patch: { view?: View; user?: ConsoleUser | null; session?: MaskedSession | null; error?: string | null; busy?: boolean }): void {
-    if (patch.view !== undefined && patch.view !== this.#view) { this.#view = patch.view; this.#focusPending = true; }
     if (patch.user !== undefined) this.#user = patch.user;
     if (patch.session !== undefined) this.#session = patch.session;
     if (patch.error !== undefined) this.#error = patch.error;
     if (patch.busy !== undefined) this.#busy = patch.busy;
+    if (patch.view !== undefined && patch.view !== this.#view) {
+      this.#view = patch.view;
+      this.#focusPending = true;
+      if (patch.view === 'new') void this.#loadOpen();
+    }
     this.requestUpdate();
   }
 
@@ -197,6 +205,22 @@ export class AgentPanel extends LitElement {
       this.#set({ session: s, view: 'live' });
       this.#openStream(s.id);
     });
+  }
+
+  async #loadOpen(): Promise<void> {
+    this.#open = [];
+    try {
+      const all = await this.#client.listSessions(20);
+      this.#open = all.filter((x) => !TERMINAL.has(x.state) && x.createdBy === this.#user?.id);
+    } catch {
+      this.#open = [];
+    }
+    this.requestUpdate();
+  }
+
+  #resume(s: MaskedSession): void {
+    this.#set({ session: s, view: 'live', error: null });
+    this.#openStream(s.id);
   }
 
   #openStream(id: string): void {
@@ -340,7 +364,14 @@ export class AgentPanel extends LitElement {
       <label for="merchantId">Merchant</label>
       <input id="merchantId" name="merchantId" required maxlength="128" .value=${merchant} ?readonly=${merchant !== ''}>
       <div class="actions"><button class="primary" type="submit" ?disabled=${this.#busy}>Start secure payment</button></div>
-    </form>`;
+    </form>
+    ${this.#open.length > 0 ? html`<section class="card open" aria-labelledby="open-h">
+      <h2 id="open-h">Open payments</h2>
+      <ul class="fields">${this.#open.map((o) => html`<li class="open-item">
+        <span>Call ${o.callId} · ${formatAmount(o.amountMinor, o.currency)}</span>
+        <button type="button" class="small" @click=${() => this.#resume(o)}>Resume <span class="sr-only">call ${o.callId}</span></button>
+      </li>`)}</ul>
+    </section>` : nothing}`;
   }
 
   #currentError(s: MaskedSession): string | null {
