@@ -238,6 +238,10 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     await page.keyboard.press('Alt+KeyX');
     await page.getByRole('heading', { name: 'Payment cancelled' }).waitFor();
     await shot('10-cancelled');
+
+    // the UI routes by role; the API is what refuses: an agent's cookie session cannot read the audit trail or users
+    const statuses = await page.evaluate(`Promise.all(['/v1/audit/events', '/v1/users', '/v1/audit/verify'].map((u) => fetch(u).then((r) => r.status)))`) as number[];
+    assert.deepEqual(statuses, [403, 403, 403]);
   });
 
   test('a supervisor signs in to the team board: the agent\'s payments, masked, with their outcome; no payment form', async () => {
