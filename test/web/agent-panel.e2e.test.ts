@@ -118,9 +118,16 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel('Username').waitFor();
     await shot('01-login');
     await axe('login');
-    await page.getByLabel('Username').fill(agent.user.username);
-    await page.getByLabel('Password').fill(agent.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // keyboard only: the username has focus, Tab goes to the password, then to Sign in; Enter submits
+    const focused = () => page.evaluate(`(() => { const a = document.querySelector('cardline-agent-panel').shadowRoot.activeElement; return a ? (a.id || a.textContent.trim()) : null; })()`);
+    assert.equal(await focused(), 'username');
+    await page.keyboard.type(agent.user.username);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'password');
+    await page.keyboard.type(agent.password);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Sign in');
+    await page.keyboard.press('Enter');
 
     const code = page.getByLabel('6-digit code from your authenticator app');
     await code.waitFor();
