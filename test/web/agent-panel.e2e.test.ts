@@ -46,6 +46,7 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
   let agent: TestUser;
   let supervisor: TestUser;
   let auditor: TestUser;
+  let admin: TestUser;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -65,6 +66,8 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
     await enrol(s, supervisor);
     auditor = await createUser(s, 'audit.ann', 'auditor');
     await enrol(s, auditor);
+    admin = await createUser(s, 'admin.ada', 'admin');
+    await enrol(s, admin);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 360, height: 900 } });
     page = await context.newPage();
@@ -299,6 +302,31 @@ describe('agent console in Chromium', { timeout: 90_000 }, () => {
       await axe('audit search', p);
       const html = await p.evaluate(DEEP_HTML) as string;
       assert.ok(!html.includes(PAN) && !html.includes(BAD_PAN));
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('an admin resets a user\'s MFA (two presses) and disables an account from the users page', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 900 } });
+    try {
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(10_000);
+      await signIn(p, admin);
+      await p.getByRole('heading', { name: 'Users' }).waitFor();
+      const security = s.security;
+      assert.ok(security !== null);
+      assert.equal((await security.auth.getUser(agent.user.id)).mfaEnrolled, true);
+      const reset = p.getByRole('button', { name: 'Reset MFA for agent.alice' });
+      await reset.click();
+      await p.getByRole('button', { name: 'Confirm reset for agent.alice' }).click();
+      await p.getByRole('status').filter({ hasText: 'MFA reset for agent.alice' }).waitFor();
+      assert.equal((await security.auth.getUser(agent.user.id)).mfaEnrolled, false);
+      await p.getByRole('button', { name: 'Disable audit.ann' }).click();
+      await p.locator('li[data-user="audit.ann"]', { hasText: 'Disabled' }).waitFor();
+      assert.equal((await security.auth.getUser(auditor.user.id)).disabled, true);
+      await shot('13-admin-users', p);
+      await axe('admin users', p);
     } finally {
       await ctx.close();
     }

@@ -2,22 +2,25 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError, CardlineClient, type CardField, type ConsoleUser, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
+import { AdminUsers } from './admin-users.ts';
 import { AuditSearch } from './audit-search.ts';
 import { SupervisorBoard } from './supervisor-board.ts';
 import {
   FIELD_LABELS, STATE_LABELS, brandName, errorText, formatAmount, parseAmount, rowState,
 } from './messages.ts';
 
-type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'audit' | 'no-view';
+type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'audit' | 'users' | 'no-view';
 
-/** Where each role lands after sign-in: agents take payments, supervisors watch their team, auditors search the trail. */
+/** Where each role lands after sign-in: agents take payments, supervisors watch their team, auditors search the trail,
+ * admins manage users. */
 function landing(u: ConsoleUser): View {
-  return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : u.role === 'auditor' ? 'audit' : 'no-view';
+  return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : u.role === 'auditor' ? 'audit' : u.role === 'admin' ? 'users' : 'no-view';
 }
 
 // the role pages are rendered by the panel
 if (customElements.get('cardline-supervisor-board') === undefined) customElements.define('cardline-supervisor-board', SupervisorBoard);
 if (customElements.get('cardline-audit-search') === undefined) customElements.define('cardline-audit-search', AuditSearch);
+if (customElements.get('cardline-admin-users') === undefined) customElements.define('cardline-admin-users', AdminUsers);
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
@@ -323,6 +326,7 @@ export class AgentPanel extends LitElement {
       case 'result': return this.#resultView();
       case 'board': return html`<cardline-supervisor-board .client=${this.#client}></cardline-supervisor-board>`;
       case 'audit': return html`<cardline-audit-search .client=${this.#client}></cardline-audit-search>`;
+      case 'users': return html`<cardline-admin-users .client=${this.#client}></cardline-admin-users>`;
       case 'no-view': return html`<section aria-labelledby="none-h"><h1 id="none-h" tabindex="-1">No console page for your role yet</h1>
         <p>Signed in as ${this.#user?.role ?? 'unknown'}. Use the API or the command line for now.</p></section>`;
     }

@@ -64,6 +64,14 @@ export interface ConsoleUser {
   merchantId: string | null;
 }
 
+export interface AdminUser extends ConsoleUser {
+  teamId: string | null;
+  mfaRequired: boolean;
+  mfaEnrolled: boolean;
+  disabled: boolean;
+  lastLoginAt: string | null;
+}
+
 export interface LoginResult {
   stage: LoginStage;
   user: ConsoleUser;
@@ -198,6 +206,18 @@ export class CardlineClient {
   /** masked sessions in the caller's scope (a supervisor: the team's), newest first */
   async listSessions(limit = 50): Promise<MaskedSession[]> {
     return (await this.#request<{ sessions: MaskedSession[] }>('GET', `/v1/sessions?limit=${limit}`)).sessions;
+  }
+
+  async listUsers(): Promise<AdminUser[]> {
+    return (await this.#request<{ users: AdminUser[] }>('GET', '/v1/users')).users;
+  }
+
+  setUserDisabled(id: string, disabled: boolean): Promise<AdminUser> {
+    return this.#request('PATCH', `/v1/users/${encodeURIComponent(id)}`, { disabled });
+  }
+
+  async resetMfa(id: string): Promise<void> {
+    await this.#request('POST', `/v1/users/${encodeURIComponent(id)}/reset-mfa`);
   }
 
   auditEvents(q: AuditQuery): Promise<{ events: AuditEvent[]; nextAfterSeq: number | null }> {

@@ -1,0 +1,103 @@
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { ApiError, type AdminUser, type CardlineClient } from './api-client.ts';
+import { errorText } from './messages.ts';
+
+/**
+ * `<cardline-admin-users>`: the admin's user list with the two actions asked for most: reset a user's MFA (they
+ * enrol again at next sign-in) and disable / enable an account. A reset asks for a second press on the same
+ * button ("Confirm reset") instead of a modal dialog, so it stays keyboard- and screen-reader-friendly.
+ * The API enforces scope and refuses an admin disabling itself.
+ */
+export class AdminUsers extends LitElement {
+  static override styles = css`
+    :host { display: block; }
+    h1 { font-size: 1.2rem; margin: 0 0 0.5rem; }
+    h1:focus { outline: none; }
+    ul { list-style: none; margin: 0; padding: 0; }
+    li { background: #fff; border: 1px solid #c9ced6; border-radius: 8px; padding: 0.6rem; margin-bottom: 0.5rem; }
+    .top { display: flex; justify-content: space-between; gap: 0.5rem; font-weight: 600; }
+    .meta { font-size: 0.9rem; color: #374151; display: flex; flex-wrap: wrap; gap: 0.2rem 0.75rem; }
+    .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 0.5rem; }
+    button { font: inherit; font-size: 0.85rem; font-weight: 600; padding: 0.3rem 0.6rem; border-radius: 6px; border: 1px solid #1d2330; background: #fff; color: #1d2330; cursor: pointer; }
+    button.confirm { border-color: #b42318; background: #b42318; color: #fff; }
+    button:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+    .off { color: #8a1c12; }
+    .error { color: #8a1c12; font-weight: 600; }
+    .note { color: #14532d; font-weight: 600; }
+    .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+  `;
+
+  client: CardlineClient | null = null;
+  #users: AdminUser[] = [];
+  #confirming: string | null = null;
+  #error: string | null = null;
+  #note = '';
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#run(async () => { /* first load */ });
+  }
+
+  override firstUpdated(): void {
+    this.renderRoot.querySelector<HTMLElement>('h1')?.focus();
+  }
+
+  /** one action, then the list again */
+  async #run(fn: (c: CardlineClient) => Promise<void>): Promise<void> {
+    const c = this.client;
+    if (c === null) return;
+    try {
+      await fn(c);
+      this.#users = await c.listUsers();
+      this.#error = null;
+    } catch (err) {
+      this.#error = errorText(err instanceof ApiError ? err.code : 'network-error');
+    }
+    this.requestUpdate();
+  }
+
+  #resetMfa(u: AdminUser): void {
+    if (this.#confirming !== u.id) {
+      this.#confirming = u.id;
+      this.#note = '';
+      this.requestUpdate();
+      return;
+    }
+    this.#confirming = null;
+    void this.#run(async (c) => { await c.resetMfa(u.id); this.#note = `MFA reset for ${u.username}: they enrol again at their next sign-in`; });
+  }
+
+  #toggle(u: AdminUser): void {
+    this.#confirming = null;
+    void this.#run(async (c) => {
+      await c.setUserDisabled(u.id, !u.disabled);
+      this.#note = `${u.username} ${u.disabled ? 'enabled' : 'disabled'}`;
+    });
+  }
+
+  #row(u: AdminUser): TemplateResult {
+    return html`<li data-user=${u.username}>
+      <div class="top"><span>${u.displayName ?? u.username}</span><span>${u.role}</span></div>
+      <div class="meta">
+        <span>${u.username}</span>
+        ${u.teamId !== null ? html`<span>Team ${u.teamId}</span>` : nothing}
+        <span>MFA ${u.mfaEnrolled ? 'enrolled' : u.mfaRequired ? 'required, not enrolled' : 'off'}</span>
+        ${u.disabled ? html`<span class="off">Disabled</span>` : nothing}
+      </div>
+      <div class="actions">
+        <button type="button" class=${this.#confirming === u.id ? 'confirm' : ''} @click=${() => this.#resetMfa(u)}>
+          ${this.#confirming === u.id ? 'Confirm reset' : 'Reset MFA'} <span class="sr-only">for ${u.username}</span></button>
+        <button type="button" @click=${() => this.#toggle(u)}>${u.disabled ? 'Enable' : 'Disable'}<span class="sr-only"> ${u.username}</span></button>
+      </div>
+    </li>`;
+  }
+
+  override render(): TemplateResult {
+    return html`<section aria-labelledby="users-h">
+      <h1 id="users-h" tabindex="-1">Users</h1>
+      ${this.#error !== null ? html`<p class="error" role="alert">${this.#error}</p>` : nothing}
+      <p class="note" role="status">${this.#note}</p>
+      <ul aria-label="Users">${this.#users.map((u) => this.#row(u))}</ul>
+    </section>`;
+  }
+}
