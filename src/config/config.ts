@@ -68,6 +68,32 @@ export const ConfigSchema = Type.Object({
     apiKeyRotationGraceHours: Type.Integer({ minimum: 0, maximum: 720 }),
     issuer: Type.String({ minLength: 1, maxLength: 64 }),
   }, { additionalProperties: false }),
+  /**
+   * The media gateway (issue 6: SIP B2BUA anchoring RTP, masking DTMF). null = off. Route rules are regular
+   * expressions over the Request-URI and headers of the carrier's INVITE → the agent-side target URI.
+   */
+  gateway: Type.Union([Type.Null(), Type.Object({
+    sip: Type.Object({
+      host: Type.String({ minLength: 1, description: 'SIP bind address' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535 }),
+      transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), { minItems: 1, maxItems: 2 }),
+    }, { additionalProperties: false }),
+    media: Type.Object({
+      address: Type.String({ minLength: 1, description: 'RTP bind address (an IP)' }),
+      advertiseAddress: Type.Optional(Type.String({ minLength: 1, description: 'address written in SDP when it differs (e.g. binding 0.0.0.0)' })),
+      minPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+      maxPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+    }, { additionalProperties: false }),
+    routes: Type.Array(Type.Object({
+      requestUri: Type.Optional(Type.String({ maxLength: 1000 })),
+      headers: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), pattern: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }))),
+      target: Type.String({ pattern: '^sips?:', description: 'agent-side Request-URI' }),
+    }, { additionalProperties: false })),
+    /** policy: mask DTMF on every call all the time */
+    secureByDefault: Type.Optional(Type.Boolean()),
+    maskMode: Type.Optional(Type.Union([Type.Literal('tone'), Type.Literal('silence'), Type.Literal('noise')])),
+    noAnswerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
+  }, { additionalProperties: false })]),
   audit: Type.Object({
     /** seal the audit chain with an HMAC checkpoint after this many records … */
     checkpointEvery: Type.Integer({ minimum: 1, maximum: 100_000 }),
@@ -97,6 +123,7 @@ export function defaultConfig(cwd: string = process.cwd()): CardlineConfig {
       scrypt: { ln: 17, r: 8, p: 1 }, lockoutThreshold: 5, lockoutBaseSeconds: 60, lockoutMaxMinutes: 30, ipLockoutThreshold: 20,
       mfaDefault: true, apiKeyRotationGraceHours: 24, issuer: 'Cardline',
     },
+    gateway: null,
     audit: { checkpointEvery: 100, checkpointMinutes: 5 },
   };
 }

@@ -3,6 +3,7 @@
  */
 export { B2bua, mapFailure, type B2buaOptions, type RouteRule } from './b2bua.ts';
 export { CallSchema, registerCallRoutes } from './http-routes.ts';
+export { routeRulesFromConfig, startGateway, type GatewayConfig, type RunningGateway } from './start-gateway.ts';
 export { isDtmfInfoType, MAX_INFO_DTMF_BODY, parseInfoDtmf } from './info-dtmf.ts';
 export { Call, CALL_TRANSITIONS, CallRegistry, CallState, type CallControl, type CallView } from './call-registry.ts';
 export {

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../log/index.ts';
 import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connectors/index.ts';
 import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
+import { registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
 
 /**
  * Composition root: data directory → first-start secrets → store (migrated) → identity, audit and billing
@@ -35,6 +36,8 @@ export interface RunningCardline {
   generatedApiKey: string | null;
   apiKeySource: 'config' | 'data-dir' | 'generated';
   generatedCallbackSecret: boolean;
+  /** the media gateway (SIP B2BUA + RTP relay) when `config.gateway` is set */
+  gateway: RunningGateway | null;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   let app: ApiServer | undefined;
   let payments: PaymentSessionService | undefined;
   let connectors: ReturnType<typeof createConnectorRegistry> | undefined;
+  let gateway: RunningGateway | null = null;
   try {
     // a bad connector entry fails here, at startup, not at the first payment
     connectors = createConnectorRegistry((config.connectors ?? {}) as ConnectorRegistryConfig);
@@ -77,8 +81,15 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       console: true,
       ...opts.build,
     });
+    if (config.gateway) {
+      // Secure digits are not bound to payment sessions yet (issue 6 follow-up): until then they are dropped here,
+      // never logged.
+      gateway = await startGateway(config.gateway, { logger });
+      registerCallRoutes(app, gateway.b2bua.registry);
+    }
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await gateway?.close();
     await app?.close();
     await payments?.close();
     await connectors?.close();
@@ -113,6 +124,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   const housekeeping = setInterval(purge, 3600_000);
   housekeeping.unref();
   let closed = false;
+  const gw = gateway;
   return {
     app,
     store,
@@ -123,11 +135,13 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     generatedApiKey: keys.generatedKey,
     apiKeySource: keys.source,
     generatedCallbackSecret: callbackSecret.generated,
+    gateway: gw,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(sweep);
       clearInterval(housekeeping);
+      await gw?.close();
       await service.close();
       await app.close();
       await registry.close();
