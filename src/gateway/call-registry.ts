@@ -32,6 +32,8 @@ export interface CallView {
   agent: string;
   state: CallState;
   secure: boolean;
+  /** The payment session the caller's secure digits go to, or null. */
+  paymentSessionId: string | null;
   startedAt: string;
   answeredAt: string | null;
   endedAt: string | null;
@@ -58,6 +60,8 @@ export class Call {
   control: CallControl | null = null;
   /** Cardline's RTP ports for this call (diagnostics; not in the API view). */
   media: { callerRtpPort: number; agentRtpPort: number } | null = null;
+  /** Bound payment session (secure digits go there, see session-binding.ts). */
+  paymentSessionId: string | null = null;
   #state = CallState.Routing;
 
   constructor(init: { sipCallId: string; caller: string; callee: string; agent: string; id?: string; now?: Date }) {
@@ -89,7 +93,7 @@ export class Call {
   view(): CallView {
     return {
       id: this.id, sipCallId: this.sipCallId, caller: this.caller, callee: this.callee, agent: this.agent,
-      state: this.#state, secure: this.secure, startedAt: this.startedAt.toISOString(),
+      state: this.#state, secure: this.secure, paymentSessionId: this.paymentSessionId, startedAt: this.startedAt.toISOString(),
       answeredAt: this.answeredAt?.toISOString() ?? null, endedAt: this.endedAt?.toISOString() ?? null, endReason: this.endReason,
     };
   }
@@ -118,11 +122,16 @@ export class CallRegistry {
     return [...this.#calls.values()].map((c) => c.view());
   }
 
-  /** Secure mode by API (a payment session bound to the call starts or ends). */
-  setSecure(id: string, on: boolean): CallView {
+  /**
+   * Secure mode by API (a payment session bound to the call starts or ends). Turning it on may bind a payment
+   * session (`paymentSessionId`); turning it off unbinds.
+   */
+  setSecure(id: string, on: boolean, paymentSessionId?: string): CallView {
     const call = this.#calls.get(id);
     if (!call) throw new CardlineError('call-not-found');
     if (!call.control || call.state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
+    if (on && paymentSessionId !== undefined) call.paymentSessionId = paymentSessionId;
+    if (!on) call.paymentSessionId = null;
     call.control.setSecure(on);
     return call.view();
   }

@@ -8,6 +8,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CardlineError } from '../errors/index.ts';
 import { CallState, type CallRegistry } from './call-registry.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -20,6 +21,7 @@ export const CallSchema = Type.Object({
   agent: Type.String({ description: 'the target URI Cardline routed the call to' }),
   state: Type.Union(Object.values(CallState).map((s) => Type.Literal(s))),
   secure: Type.Boolean({ description: 'secure mode: caller DTMF is masked and goes only to the bound payment session' }),
+  paymentSessionId: Nullable(Type.String()),
   startedAt: Type.String({ format: 'date-time' }),
   answeredAt: Nullable(Type.String({ format: 'date-time' })),
   endedAt: Nullable(Type.String({ format: 'date-time' })),
@@ -27,9 +29,17 @@ export const CallSchema = Type.Object({
 }, { additionalProperties: false });
 
 const CallParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-const SecureBody = Type.Object({ on: Type.Boolean() }, { additionalProperties: false });
+const SecureBody = Type.Object({
+  on: Type.Boolean(),
+  sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'payment session to receive the digits (with on: true)' })),
+}, { additionalProperties: false });
 
-export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry): void {
+/** Looks a payment session up (the payment service's `find`): binding refuses unknown sessions. */
+export interface SessionLookup {
+  find(id: string): Promise<unknown>;
+}
+
+export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry, sessions?: SessionLookup): void {
   const tags = ['calls'];
   app.get('/v1/calls', {
     config: { permission: 'sessions:read' },
@@ -39,5 +49,12 @@ export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry)
   app.post('/v1/calls/:id/secure', {
     config: { permission: 'sessions:write' },
     schema: { summary: "Turn a call's secure mode on or off", tags, params: CallParams, body: SecureBody, response: { 200: CallSchema } },
-  }, async (request: FastifyRequest<{ Params: Static<typeof CallParams>; Body: Static<typeof SecureBody> }>) => registry.setSecure(request.params.id, request.body.on));
+  }, async (request: FastifyRequest<{ Params: Static<typeof CallParams>; Body: Static<typeof SecureBody> }>) => {
+    const { on, sessionId } = request.body;
+    if (sessionId !== undefined) {
+      if (!on) throw new CardlineError('invalid-request', 'sessionId binds a session when turning secure mode on');
+      if (!sessions || (await sessions.find(sessionId)) === null) throw new CardlineError('session-not-found');
+    }
+    return registry.setSecure(request.params.id, on, sessionId);
+  });
 }

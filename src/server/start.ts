@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../log/index.ts';
 import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connectors/index.ts';
 import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
-import { registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
+import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
 
 /**
  * Composition root: data directory → first-start secrets → store (migrated) → identity, audit and billing
@@ -82,10 +82,10 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       ...opts.build,
     });
     if (config.gateway) {
-      // Secure digits are not bound to payment sessions yet (issue 6 follow-up): until then they are dropped here,
-      // never logged.
-      gateway = await startGateway(config.gateway, { logger });
-      registerCallRoutes(app, gateway.b2bua.registry);
+      // A call's secure digits go only to the payment session bound by POST /v1/calls/:id/secure.
+      const binder = new PaymentDigitBinder(payments, { onError: (callId, code) => logger.warn({ callId, code }, 'secure digit not accepted by the bound session') });
+      gateway = await startGateway(config.gateway, { logger, onSecureDigit: binder.sink });
+      registerCallRoutes(app, gateway.b2bua.registry, payments);
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

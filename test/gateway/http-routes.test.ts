@@ -30,7 +30,7 @@ describe('calls API', () => {
     ringing.transition(CallState.Ringing);
     registry.add(answered);
     registry.add(ringing);
-    server = await startTestServer({ routes: (app) => registerCallRoutes(app, registry) });
+    server = await startTestServer({ routes: (app) => registerCallRoutes(app, registry, { find: async (id) => (id === 'ps_known' ? { id } : null) }) });
   });
   after(async () => {
     await server.close();
@@ -65,5 +65,22 @@ describe('calls API', () => {
     assert.equal((await post(answered.id, { on: 'yes' })).status, 400);
     assert.equal((await post('not-a-uuid', { on: true })).status, 400);
     assert.deepEqual(control.changes, [true, false]);
+  });
+
+  it('binds a payment session when turning secure mode on; unknown session 404; off unbinds', async () => {
+    const post = (body: unknown) => fetch(`${server.url}/v1/calls/${answered.id}/secure`, {
+      method: 'POST', headers: { ...server.auth, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const unknown = await post({ on: true, sessionId: 'ps_unknown' });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'session-not-found');
+    assert.equal(answered.paymentSessionId, null);
+    assert.equal((await post({ on: false, sessionId: 'ps_known' })).status, 400);
+    const bound = await post({ on: true, sessionId: 'ps_known' });
+    assert.equal(bound.status, 200);
+    assert.deepEqual((await bound.json()) as unknown, { ...answered.view(), secure: true, paymentSessionId: 'ps_known' });
+    assert.equal(answered.paymentSessionId, 'ps_known');
+    await post({ on: false });
+    assert.equal(answered.paymentSessionId, null);
   });
 });
