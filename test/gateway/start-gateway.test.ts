@@ -53,9 +53,24 @@ describe('startCardline with the gateway', () => {
       assert.equal(list.calls.length, 1);
       assert.equal(list.calls[0]?.state, 'answered');
       const id = list.calls[0]!.id;
-      const res = await fetch(`${running.url}/v1/calls/${id}/secure`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"on":true}' });
+      // a payment session bound to the call receives the caller's digits (SIP INFO here) and succeeds (sandbox)
+      const session = await running.payments.create({ callId: id, merchantId: 'm-1', intent: 'tokenize', createdBy: 'test' });
+      await running.payments.startCapture(session.id);
+      const res = await fetch(`${running.url}/v1/calls/${id}/secure`, {
+        method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ on: true, sessionId: session.id }),
+      });
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { secure: boolean }).secure, true);
+      const view = (await res.json()) as { secure: boolean; paymentSessionId: string };
+      assert.deepEqual([view.secure, view.paymentSessionId], [true, session.id]);
+      if (outcome.kind !== 'answered') return;
+      for (const k of '4111111111111111#0834737') {
+        assert.equal((await outcome.dialog.info(`Signal=${k}\r\nDuration=160\r\n`, 'application/dtmf-relay')).status, 200);
+      }
+      const t0 = Date.now();
+      while ((await running.payments.get(session.id)).state !== 'ready' && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      const ready = await running.payments.get(session.id);
+      assert.deepEqual([ready.state, ready.last4], ['ready', '1111']);
+      assert.equal((await running.payments.submit(session.id)).state, 'succeeded');
       const ended = outcome.kind === 'answered' ? new Promise<string>((r) => { outcome.dialog.onTerminated = r; }) : Promise.resolve('');
       await running.close();
       assert.equal(await ended, 'bye-received', 'closing Cardline hangs up its calls');
