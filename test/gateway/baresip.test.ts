@@ -20,6 +20,7 @@ import { UdpTransport } from '../../src/sip/transport/index.ts';
 import { concat, mix, silence, whiteNoise } from '../support/audio.ts';
 import { spandspDetect } from '../support/spandsp.ts';
 import { freePort } from '../sip/support/sipp.ts';
+import { untilUdpBound } from './support/ports.ts';
 
 const HOST = '127.0.0.1';
 const hasBaresip = spawnSync('baresip', ['-h']).error === undefined;
@@ -87,7 +88,7 @@ describe('B2BUA with baresip phones', { skip: !hasBaresip && 'baresip is not ins
     });
     const callee = run(calleeDir, ['-t', '15']);
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      await untilUdpBound(calleePort);
       const cardlinePort = stack.layer.transports[0]!.local.port;
       const caller = run(callerDir, ['-t', '8', '-e', `/dial sip:callee@${HOST}:${cardlinePort}`]);
       await caller.done; // -t: quits (BYE) after 8 s; the WAV lasts 4.6 s

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { B2bua } from '../../src/gateway/index.ts';
 import { parseRtp, RtpPortAllocator, serializeRtp } from '../../src/media/index.ts';
@@ -14,23 +13,12 @@ import { UserAgentCore } from '../../src/sip/dialogs/index.ts';
 import { SipStack } from '../../src/sip/transactions/index.ts';
 import { UdpTransport } from '../../src/sip/transport/index.ts';
 import { freePort, startSipp, type SippRun } from '../sip/support/sipp.ts';
+import { untilUdpBound } from './support/ports.ts';
 
 const HOST = '127.0.0.1';
 const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
 const runs: SippRun[] = [];
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves once something (sipp) holds the UDP port: read from /proc/net/udp, so the probe never races sipp's bind. */
-async function untilBound(port: number, ms = 10_000): Promise<void> {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const t0 = Date.now();
-  for (;;) {
-    const table = readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1);
-    if (table.some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex))) return;
-    if (Date.now() - t0 > ms) throw new Error(`sipp did not bind ${port}`);
-    await delay(50);
-  }
-}
 
 function sipp(args: string[]): SippRun {
   const r = startSipp([...args, '-i', HOST, '-nostdin', '-timeout', '20s', '-timeout_error'], { timeoutMs: 30_000 });
@@ -58,7 +46,7 @@ describe('B2BUA with sipp peers', { skip: !hasSipp && 'sipp is not installed (sc
     const uasMedia = await freePort();
     const b2bua = new B2bua({ ua, allocator, routes: [{ requestUri: /^sip:service@/, target: `sip:agent@${HOST}:${uasPort}` }] });
     const uas = sipp(['-sn', 'uas', '-p', String(uasPort), '-mp', String(uasMedia), '-rtp_echo', '-m', '1']);
-    await untilBound(uasPort); // a loaded machine may take a while to start sipp; an INVITE sent before is refused
+    await untilUdpBound(uasPort); // a loaded machine may take a while to start sipp; an INVITE sent before is refused
     const cardlinePort = stack.layer.transports[0]!.local.port;
     const uac = sipp(['-sn', 'uac', `${HOST}:${cardlinePort}`, '-p', String(await freePort()), '-mp', String(await freePort()), '-m', '1', '-d', '1500']);
     const t0 = Date.now();
