@@ -104,8 +104,24 @@ export class B2bua {
     this.registry = o.registry ?? new CallRegistry();
     this.#address = o.mediaAddress ?? o.allocator.address;
     o.ua.onInvite = (invite) => {
-      void this.#handle(invite);
+      // A bug or a hostile message must never become an unhandled rejection (it would end the process).
+      this.#handle(invite).catch((err: unknown) => {
+        this.#handlerErrors++;
+        o.ua.logger?.error({ err: { message: err instanceof Error ? err.message : String(err) }, callId: invite.request.callId() }, 'gateway INVITE handling failed');
+        try {
+          if (!invite.tx.finalSent) invite.reject(500);
+        } catch {
+          // already answered
+        }
+      });
     };
+  }
+
+  #handlerErrors = 0;
+
+  /** INVITEs whose handling threw (answered 500). */
+  get handlerErrors(): number {
+    return this.#handlerErrors;
   }
 
   /** Hangs up every call (BYE both legs) and frees the media. */

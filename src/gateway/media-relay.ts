@@ -90,6 +90,8 @@ export interface MediaRelayStats {
   sinkErrors: number;
   /** Digits delivered to the sink (count only). */
   secureDigits: number;
+  /** Packets whose processing threw (dropped; the relay keeps running). */
+  processingErrors: number;
 }
 
 type Side = 'caller' | 'agent';
@@ -157,7 +159,7 @@ export class MediaRelay {
   readonly #events = new TelephoneEventReceiver();
   #closed: Promise<void> | null = null;
   readonly #stats: MediaRelayStats = {
-    callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0,
+    callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0, processingErrors: 0,
   };
 
   /** Binds both port pairs. The relay forwards nothing until `configure`. */
@@ -257,8 +259,13 @@ export class MediaRelay {
       return;
     }
     stats.received++;
-    if (side === 'caller') this.#fromCaller(packet);
-    else this.#fromAgent(packet);
+    // Runs in a socket callback: anything thrown here would be an uncaught exception and end the process.
+    try {
+      if (side === 'caller') this.#fromCaller(packet);
+      else this.#fromAgent(packet);
+    } catch {
+      this.#stats.processingErrors++;
+    }
   }
 
   // ---- caller → agent -----------------------------------------------------------------------------------
@@ -390,7 +397,12 @@ export class MediaRelay {
     const out: RtpPacket = { ...p, ...h, csrcs: [], extension: null, paddingLength: 0 };
     let bytes = serializeRtp(out);
     if (to.media.srtp) bytes = to.media.srtp.outbound.protectRtp(bytes);
-    to.pair.rtp.send(bytes, dest.port, dest.address);
+    try {
+      to.pair.rtp.send(bytes, dest.port, dest.address);
+    } catch {
+      stats.dropped++; // the socket closed under us (call teardown)
+      return;
+    }
     stats.sent++;
   }
 }

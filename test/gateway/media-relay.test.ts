@@ -279,6 +279,31 @@ describe('MediaRelay over UDP', () => {
     assert.equal(allocator.inUse, inUse);
   });
 
+  it('hostile packets never stop the relay: garbage, odd payload types, empty payloads, wild timestamps', async () => {
+    const { caller, agent, relay, digits, teardown } = await setup({ secure: true });
+    try {
+      const rnd = whiteNoise(4000, 20000, 99);
+      const junk: Uint8Array[] = [];
+      for (let i = 0; i < 60; i++) junk.push(new Uint8Array(rnd.buffer, i * 40, 1 + (i % 37)));
+      const base = { marker: false, ssrc: 0x77, csrcs: [], extension: null, paddingLength: 0 };
+      for (let i = 0; i < 40; i++) {
+        junk.push(serializeRtp({ ...base, payloadType: [0, 8, 13, 101, 127][i % 5] as number, sequenceNumber: (i * 7919) & 0xffff, timestamp: (i * 0x9e3779b1) >>> 0, payload: new Uint8Array(i % 3 === 0 ? 0 : 4 * (i % 7)) }));
+      }
+      await sendAll(caller.socket, relay.caller.pair.rtpPort, junk);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(relay.stats.processingErrors, 0);
+      // a fresh, well-formed stream afterwards is still masked and relayed
+      const before = agent.received.length;
+      const { samples } = generateSequence('58', { onMs: 80, offMs: 80 });
+      const pkts = audioPackets(samples, { ssrc: 0x88, seq0: 1, ts0: 0 });
+      await sendAll(caller.socket, relay.caller.pair.rtpPort, pkts.map(serializeRtp));
+      await waitFor(() => digits.map((d) => d.digit).join('').endsWith('58'));
+      await waitFor(() => agent.received.length >= before + pkts.length - 3);
+    } finally {
+      await teardown();
+    }
+  });
+
   it('switching secure mode on mid-call masks from then on; off passes again', async () => {
     const { caller, agent, relay, digits, teardown } = await setup({ secure: false });
     try {
