@@ -93,6 +93,14 @@ function srtpFor(n: NegotiatedAudio): LegMedia['srtp'] {
   return { inbound: new SrtpContext(srtpOptionsFromCrypto(n.offerer.crypto)), outbound: new SrtpContext(srtpOptionsFromCrypto(n.answerer.crypto)) };
 }
 
+/** The leg whose SDP was the offer (Cardline answered it): send with its payload types, to its address. */
+function legFromOfferer(n: NegotiatedAudio, srtp: LegMedia['srtp']): LegMedia {
+  return {
+    codec: n.codec, payloadType: n.offerer.codecPayloadType, telephoneEventPayloadType: n.offerer.telephoneEventPayloadType,
+    remote: { address: n.offerer.address, port: n.offerer.port }, srtp,
+  };
+}
+
 export class B2bua {
   readonly registry: CallRegistry;
   readonly #o: B2buaOptions;
@@ -213,26 +221,25 @@ export class B2bua {
       return;
     }
     let callerAnswer: SessionDescription;
+    const callerOrigin = origin();
+    let agentNeg: NegotiatedAudio;
+    let callerLeg: LegMedia;
+    let agentLeg: LegMedia;
     try {
-      const agentNeg = negotiated(agentOffer, new TextDecoder().decode(outcome.response.body));
+      agentNeg = negotiated(agentOffer, new TextDecoder().decode(outcome.response.body));
       const answered = createAnswer(offer, {
-        address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort, origin: origin(),
+        address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort, origin: callerOrigin,
         codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
       });
       callerAnswer = answered.answer;
       const callerNeg = answered.negotiated;
-      relay.configure(
-        {
-          codec: callerNeg.codec, payloadType: callerNeg.offerer.codecPayloadType,
-          telephoneEventPayloadType: callerNeg.offerer.telephoneEventPayloadType,
-          remote: { address: callerNeg.offerer.address, port: callerNeg.offerer.port }, srtp: srtpFor(callerNeg),
-        },
-        {
-          codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
-          telephoneEventPayloadType: agentNeg.answerer.telephoneEventPayloadType,
-          remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: null,
-        },
-      );
+      callerLeg = legFromOfferer(callerNeg, srtpFor(callerNeg));
+      agentLeg = {
+        codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
+        telephoneEventPayloadType: agentNeg.answerer.telephoneEventPayloadType,
+        remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: null,
+      };
+      relay.configure(callerLeg, agentLeg);
     } catch {
       invite.reject(488);
       await active.end('sdp-not-acceptable');
@@ -243,6 +250,42 @@ export class B2bua {
     call.transition(CallState.Answered);
     call.control = active;
     callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
+    // re-INVITE (hold, session refresh, codec change) from either side is answered by Cardline for that leg only:
+    // the other leg keeps its media and the relay transcodes if the G.711 laws now differ. RFC 3264 §8: same o=
+    // session id, version + 1 for each new answer. A re-INVITE without an offer (late offer) is refused 488.
+    let callerVersion = 1;
+    let agentOrigin: { sessionId: string; sessionVersion: string } | null = null;
+    let agentVersion = 1;
+    callerDialog.onReinvite = (re) => {
+      try {
+        const o = parseSdp(new TextDecoder().decode(re.request.body));
+        callerVersion++;
+        const { answer, negotiated: n } = createAnswer(o, {
+          address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort,
+          origin: { sessionId: callerOrigin.sessionId, sessionVersion: String(callerVersion) },
+          codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
+        });
+        relay.configure(legFromOfferer(n, srtpFor(n)), relay.agent.media ?? agentLeg);
+        re.accept({ body: serializeSdp(answer) });
+      } catch {
+        if (!re.tx.finalSent) re.reject(488);
+      }
+    };
+    agentDialog.onReinvite = (re) => {
+      try {
+        const o = parseSdp(new TextDecoder().decode(re.request.body));
+        agentOrigin ??= origin();
+        agentVersion++;
+        const { answer, negotiated: n } = createAnswer(o, {
+          address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: 'off',
+          origin: { sessionId: agentOrigin.sessionId, sessionVersion: String(agentVersion) },
+        });
+        relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, null));
+        re.accept({ body: serializeSdp(answer) });
+      } catch {
+        if (!re.tx.finalSent) re.reject(488);
+      }
+    };
     // In-dialog requests from the caller. INFO DTMF (RFC 6086 with application/dtmf-relay or application/dtmf): in
     // secure mode the key goes to the secure sink only and the INFO is NOT forwarded; otherwise INFO is relayed to
     // the agent. Other requests: OPTIONS 200, the rest 501 (UPDATE/re-INVITE are not bridged yet).

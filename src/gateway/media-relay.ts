@@ -196,8 +196,12 @@ export class MediaRelay {
 
   /** Sets (or updates, after a re-INVITE) what each leg negotiated. */
   configure(caller: LegMedia, agent: LegMedia): void {
-    this.caller.media = caller;
-    this.agent.media = agent;
+    for (const [leg, media] of [[this.caller, caller], [this.agent, agent]] as const) {
+      const before = leg.media?.remote;
+      // a new far-end address in SDP (transfer, re-INVITE from elsewhere) re-opens symmetric-RTP latching
+      if (before && (before.address !== media.remote?.address || before.port !== media.remote?.port)) leg.latched = null;
+      leg.media = media;
+    }
   }
 
   get secure(): boolean {

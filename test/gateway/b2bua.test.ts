@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
-import { detectDtmf, type DtmfDigit, generateSequence, ulawDecode, ulawEncode } from '../../src/dsp/index.ts';
+import { alawDecode, alawEncode, detectDtmf, type DtmfDigit, generateSequence, ulawDecode, ulawEncode } from '../../src/dsp/index.ts';
+import { whiteNoise } from '../support/audio.ts';
 import { B2bua, mapFailure } from '../../src/gateway/b2bua.ts';
 import { CallState, type Call } from '../../src/gateway/call-registry.ts';
 import { describeMedia, parseRtp, parseSdp, RtpPortAllocator, serializeRtp } from '../../src/media/index.ts';
@@ -179,7 +180,7 @@ describe('B2BUA: caller → Cardline → agent', () => {
     assert.equal(allocator.inUse, inUse);
   });
 
-  it('BYE from the agent ends the caller leg', async () => {
+  it('re-INVITE from either leg is answered for that leg (codec change transcoded); BYE from the agent ends the caller leg', async () => {
     const w = await world();
     const incoming = nextInvite(w.agent.ua);
     const call = w.caller.ua.invite({ uri: `sip:pay@${HOST}:${w.cardline.port}`, from: '<sip:bob@example.com>', body: sdp(w.callerRtp.address().port) });
@@ -188,8 +189,30 @@ describe('B2BUA: caller → Cardline → agent', () => {
     const outcome = await call.outcome;
     assert.equal(outcome.kind, 'answered');
     if (outcome.kind !== 'answered') return;
-    const callerEnded = new Promise<string>((resolve) => { outcome.dialog.onTerminated = (r) => resolve(r); });
     await inv.acked;
+    // re-INVITE from the caller switching to PCMA: Cardline answers for that leg; the agent keeps PCMU (transcoded)
+    const pcmaOffer = `v=0\r\no=- 1 2 IN IP4 ${HOST}\r\ns=-\r\nc=IN IP4 ${HOST}\r\nt=0 0\r\nm=audio ${w.callerRtp.address().port} RTP/AVP 8\r\na=sendrecv\r\n`;
+    const re = await outcome.dialog.reinvite({ body: pcmaOffer, contentType: 'application/sdp' });
+    assert.equal(re.status, 200);
+    const reAnswer = parseSdp(dec(re.body));
+    const reMedia = describeMedia(reAnswer, 0);
+    assert.deepEqual(reMedia.codecs.map((c) => c.name), ['PCMA']);
+    assert.equal(reAnswer.origin.sessionVersion, '2', 'RFC 3264 §8: the version goes up');
+    const heard: Buffer[] = [];
+    w.agentRtp.on('message', (m) => heard.push(m));
+    const tone = whiteNoise(160, 3000, 1);
+    w.callerRtp.send(serializeRtp({ marker: true, payloadType: 8, sequenceNumber: 1, timestamp: 0, ssrc: 5, csrcs: [], extension: null, payload: alawEncode(tone), paddingLength: 0 }), reMedia.port, HOST);
+    await waitFor(() => heard.length === 1);
+    const got = parseRtp(heard[0] as Buffer);
+    assert.equal(got.payloadType, 0, 'the agent leg still gets PCMU');
+    const decoded = ulawDecode(got.payload);
+    const expected = alawDecode(alawEncode(tone));
+    assert.ok(decoded.every((v, i) => Math.abs(v - (expected[i] as number)) <= Math.abs(expected[i] as number) / 8 + 64), 'transcoded A-law → µ-law');
+    // re-INVITE from the agent (e.g. hold): answered by Cardline on the agent leg
+    const agentRe = await agentDialog.reinvite({ body: sdp(w.agentRtp.address().port, '0').replace('a=sendrecv', 'a=sendonly'), contentType: 'application/sdp' });
+    assert.equal(agentRe.status, 200);
+    assert.match(dec(agentRe.body), /a=recvonly/);
+    const callerEnded = new Promise<string>((resolve) => { outcome.dialog.onTerminated = (r) => resolve(r); });
     await agentDialog.bye();
     assert.equal(await callerEnded, 'bye-received');
     await waitFor(() => w.ended.length === 1);
