@@ -5,49 +5,11 @@
  * The browser only ever receives masked sessions (PCI DSS 4.0 req. 3.4.1): no digit is sent here.
  */
 
-export type CardField = 'card-number' | 'expiry' | 'security-code' | 'postal-code';
-export type FieldState = 'waiting' | 'entering' | 'valid' | 'invalid' | 'skipped';
-export type SessionState = 'created' | 'capturing' | 'ready' | 'submitting' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+import type { CardField, FieldState, MaskedField, MaskedSession, PaymentResult, SessionState } from '../../src/payments/types.ts';
+
+// The masked shapes are the server's own (type-only import, erased from the bundle): one definition for both sides.
+export type { CardField, FieldState, MaskedField, MaskedSession, PaymentResult, SessionState };
 export type LoginStage = 'full' | 'mfa-pending' | 'enrolment';
-
-export interface MaskedField {
-  field: CardField;
-  state: FieldState;
-  digitCount: number;
-  attempts: number;
-  maxAttempts: number;
-  display: string | null;
-  errorCode: string | null;
-}
-
-export interface PaymentResult {
-  status: 'succeeded' | 'failed';
-  token: string | null;
-  authorizationCode: string | null;
-  connector: string;
-  connectorReference: string | null;
-  errorCode: string | null;
-  message: string | null;
-}
-
-export interface MaskedSession {
-  id: string;
-  callId: string;
-  merchantId: string;
-  state: SessionState;
-  currentField: CardField | null;
-  fields: MaskedField[];
-  brand: string | null;
-  last4: string | null;
-  amountMinor: number | null;
-  currency: string | null;
-  reference: string | null;
-  result: PaymentResult | null;
-  errorCode: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface SessionEvent {
   type: string;
