@@ -16,6 +16,26 @@ import { DEFAULT_MAX_MESSAGE_SIZE, parseSipMessage, SipParseError } from '../mes
 import { StreamFramer } from './stream-framer.ts';
 import { endpointKey, type Destination, type Endpoint, type Flow, type Transport, type TransportEvents } from './transport.ts';
 
+/**
+ * Waits for an outgoing connection to be usable (`connect` for TCP, `secureConnect` for TLS), or fails it after
+ * `timeoutMs`. The error listener is removed once connected, so later errors reach the transport's own handler.
+ */
+export function awaitConnected(socket: Socket, readyEvent: 'connect' | 'secureConnect', timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), timeoutMs);
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    socket.once('error', onError);
+    socket.once(readyEvent, () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
 export interface StreamTransportOptions {
   /** Bind address; default 127.0.0.1. */
   address?: string;

@@ -1,6 +1,6 @@
 /** SIP over TCP (RFC 3261 §18): a `StreamTransport` on `node:net`. */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { StreamTransport } from './stream-transport.ts';
+import { awaitConnected, StreamTransport } from './stream-transport.ts';
 import type { Destination } from './transport.ts';
 
 export class TcpTransport extends StreamTransport {
@@ -10,19 +10,7 @@ export class TcpTransport extends StreamTransport {
     return createServer(onSocket);
   }
 
-  protected connect(d: Destination, timeoutMs: number): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: d.address, port: d.port });
-      const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', reject);
-        resolve(socket);
-      });
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+  protected async connect(d: Destination, timeoutMs: number): Promise<Socket> {
+    return awaitConnected(connect({ host: d.address, port: d.port }), 'connect', timeoutMs);
   }
 }

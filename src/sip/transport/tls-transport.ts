@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { connect, createServer, type SecureContextOptions } from 'node:tls';
-import { StreamTransport, type StreamTransportOptions } from './stream-transport.ts';
+import { awaitConnected, StreamTransport, type StreamTransportOptions } from './stream-transport.ts';
 import type { Destination } from './transport.ts';
 
 export interface TlsTransportOptions extends StreamTransportOptions {
@@ -45,26 +45,15 @@ export class TlsTransport extends StreamTransport {
     return server;
   }
 
-  protected connect(d: Destination, timeoutMs: number): Promise<Socket> {
+  protected async connect(d: Destination, timeoutMs: number): Promise<Socket> {
     const name = d.serverName ?? d.address;
-    return new Promise((resolve, reject) => {
-      const socket = connect({
-        ...this.#context(),
-        host: d.address,
-        port: d.port,
-        ...(isIP(name) === 0 ? { servername: name } : {}),
-        rejectUnauthorized: this.#tls.verifyPeer ?? true,
-      });
-      const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), timeoutMs);
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', reject);
-        resolve(socket);
-      });
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
+    const socket = connect({
+      ...this.#context(),
+      host: d.address,
+      port: d.port,
+      ...(isIP(name) === 0 ? { servername: name } : {}),
+      rejectUnauthorized: this.#tls.verifyPeer ?? true,
     });
+    return awaitConnected(socket, 'secureConnect', timeoutMs);
   }
 }
