@@ -249,6 +249,7 @@ export class B2bua {
     active.callerDialog = callerDialog;
     call.transition(CallState.Answered);
     call.control = active;
+    if (relay.secure) call.noteSecure(true, 'policy'); // secure by default: the span starts at answer
     callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
     // re-INVITE (hold, session refresh, codec change) from either side is answered by Cardline for that leg only:
     // the other leg keeps its media and the relay transcodes if the G.711 laws now differ. RFC 3264 §8: same o=

@@ -38,7 +38,37 @@ export interface CallView {
   answeredAt: string | null;
   endedAt: string | null;
   endReason: string | null;
+  /** Spans of secure mode (card entry), oldest first; the last has `end: null` while secure mode is on. */
+  secureSpans: SecureSpanView[];
 }
+
+/** What turned secure mode on or off: the API (bound payment session), the agent's in-band trigger, the policy
+ * (every call masked), or the end of the bound payment session / the call. */
+export type SecureChangeSource = 'api' | 'trigger' | 'policy' | 'session-ended' | 'call-ended';
+
+export interface SecureSpan {
+  start: Date;
+  end: Date | null;
+  startedBy: SecureChangeSource;
+  endedBy: SecureChangeSource | null;
+}
+
+export interface SecureSpanView {
+  start: string;
+  end: string | null;
+  startedBy: SecureChangeSource;
+  endedBy: SecureChangeSource | null;
+}
+
+/** A change of a call's secure mode, as listeners (recorder, webhooks, binder) receive it. */
+export interface SecureChange {
+  call: Call;
+  on: boolean;
+  by: SecureChangeSource;
+  at: Date;
+}
+
+export type SecureChangeListener = (change: SecureChange) => void;
 
 /** The control surface a call exposes to the registry (implemented by the B2BUA's call). */
 export interface CallControl {
@@ -62,7 +92,10 @@ export class Call {
   media: { callerRtpPort: number; agentRtpPort: number } | null = null;
   /** Bound payment session (secure digits go there, see session-binding.ts). */
   paymentSessionId: string | null = null;
+  /** Secure-mode spans (call metadata: the recorder and the API show them). */
+  readonly secureSpans: SecureSpan[] = [];
   #state = CallState.Routing;
+  readonly #secureListeners = new Set<SecureChangeListener>();
 
   constructor(init: { sipCallId: string; caller: string; callee: string; agent: string; id?: string; now?: Date }) {
     this.id = init.id ?? randomUUID();
@@ -87,7 +120,48 @@ export class Call {
     }
     this.#state = to;
     if (to === CallState.Answered) this.answeredAt = now;
-    if (to === CallState.Ended) this.endedAt = now;
+    if (to === CallState.Ended) {
+      this.endedAt = now;
+      this.noteSecure(false, 'call-ended', now);
+    }
+  }
+
+  /**
+   * Turns secure mode on or off through the call's control (the relay) and records the span. Needs an answered
+   * call. No-op (no span, no event) when the mode does not change.
+   */
+  setSecure(on: boolean, by: SecureChangeSource, now: Date = new Date()): void {
+    if (!this.control || this.#state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
+    this.control.setSecure(on);
+    this.noteSecure(on, by, now);
+  }
+
+  /**
+   * Records a secure-mode change that already happened in the media path (e.g. the policy started the relay in
+   * secure mode, or the relay's in-band trigger fired) and tells the listeners. Idempotent per state.
+   */
+  noteSecure(on: boolean, by: SecureChangeSource, now: Date = new Date()): void {
+    const open = this.secureSpans.at(-1);
+    const isOpen = open !== undefined && open.end === null;
+    if (on === isOpen) return;
+    if (on) this.secureSpans.push({ start: now, end: null, startedBy: by, endedBy: null });
+    else if (open) {
+      open.end = now;
+      open.endedBy = by;
+    }
+    for (const l of this.#secureListeners) {
+      try {
+        l({ call: this, on, by, at: now });
+      } catch {
+        // a listener error never breaks the call (house style 5)
+      }
+    }
+  }
+
+  /** Subscribes to secure-mode changes of this call; returns the unsubscribe function. */
+  onSecureChange(listener: SecureChangeListener): () => void {
+    this.#secureListeners.add(listener);
+    return () => this.#secureListeners.delete(listener);
   }
 
   view(): CallView {
@@ -95,6 +169,9 @@ export class Call {
       id: this.id, sipCallId: this.sipCallId, caller: this.caller, callee: this.callee, agent: this.agent,
       state: this.#state, secure: this.secure, paymentSessionId: this.paymentSessionId, startedAt: this.startedAt.toISOString(),
       answeredAt: this.answeredAt?.toISOString() ?? null, endedAt: this.endedAt?.toISOString() ?? null, endReason: this.endReason,
+      secureSpans: this.secureSpans.map((s) => ({
+        start: s.start.toISOString(), end: s.end?.toISOString() ?? null, startedBy: s.startedBy, endedBy: s.endedBy,
+      })),
     };
   }
 }
@@ -132,7 +209,7 @@ export class CallRegistry {
     if (!call.control || call.state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
     if (on && paymentSessionId !== undefined) call.paymentSessionId = paymentSessionId;
     if (!on) call.paymentSessionId = null;
-    call.control.setSecure(on);
+    call.setSecure(on, 'api');
     return call.view();
   }
 }

@@ -13,6 +13,10 @@ import { CallState, type CallRegistry } from './call-registry.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+const SecureSource = Type.Union(['api', 'trigger', 'policy', 'session-ended', 'call-ended'].map((s) => Type.Literal(s)), {
+  description: 'what turned secure mode on/off: API (bound payment session), agent in-band trigger, policy, end of the bound session or of the call',
+});
+
 export const CallSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   sipCallId: Type.String(),
@@ -26,6 +30,12 @@ export const CallSchema = Type.Object({
   answeredAt: Nullable(Type.String({ format: 'date-time' })),
   endedAt: Nullable(Type.String({ format: 'date-time' })),
   endReason: Nullable(Type.String()),
+  secureSpans: Type.Array(Type.Object({
+    start: Type.String({ format: 'date-time' }),
+    end: Nullable(Type.String({ format: 'date-time' })),
+    startedBy: SecureSource,
+    endedBy: Nullable(SecureSource),
+  }, { additionalProperties: false }), { description: 'secure-mode spans (card entry), oldest first; the open one has end null' }),
 }, { additionalProperties: false });
 
 const CallParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });

@@ -6,7 +6,11 @@ export { CallSchema, registerCallRoutes, type SessionLookup } from './http-route
 export { PaymentDigitBinder, type DigitBinderStats, type DigitFeeder } from './session-binding.ts';
 export { routeRulesFromConfig, startGateway, type GatewayConfig, type RunningGateway } from './start-gateway.ts';
 export { isDtmfInfoType, MAX_INFO_DTMF_BODY, parseInfoDtmf } from './info-dtmf.ts';
-export { Call, CALL_TRANSITIONS, CallRegistry, CallState, type CallControl, type CallView } from './call-registry.ts';
+export {
+  Call, CALL_TRANSITIONS, CallRegistry, CallState, type CallControl, type CallView, type SecureChange, type SecureChangeListener,
+  type SecureChangeSource, type SecureSpan, type SecureSpanView,
+} from './call-registry.ts';
+export { DEFAULT_MASKING_POLICY, validateTriggers, type MaskingPolicy, type PolicySource, type TriggerSequences } from './policy.ts';
 export {
   MediaRelay, legEndpoint,
   type DirectionStats, type LegMedia, type MediaRelayOptions, type MediaRelayStats, type RelayLeg, type RemoteAddress,
