@@ -30,7 +30,8 @@ import {
   type NegotiatedAudio, type RtpPortAllocator, type SessionDescription,
 } from '../media/index.ts';
 import {
-  type Dialog, DialogState, type IncomingInvite, type OutgoingInvite, serializeNameAddr, serializeUri, type UserAgentCore,
+  type Dialog, DialogState, type IncomingInvite, type OutgoingInvite, type ServerTransaction, serializeNameAddr, serializeUri,
+  type SipRequest, type UserAgentCore,
 } from '../sip/index.ts';
 import { Call, CallRegistry, CallState } from './call-registry.ts';
 import { isDtmfInfoType, parseInfoDtmf } from './info-dtmf.ts';
@@ -99,6 +100,33 @@ function legFromOfferer(n: NegotiatedAudio, srtp: LegMedia['srtp']): LegMedia {
     codec: n.codec, payloadType: n.offerer.codecPayloadType, telephoneEventPayloadType: n.offerer.telephoneEventPayloadType,
     remote: { address: n.offerer.address, port: n.offerer.port }, srtp,
   };
+}
+
+/** Answers a re-INVITE's offer for one leg (`answerOffer` reconfigures the relay); no usable offer → 488. */
+function answerReinvite(re: IncomingInvite, answerOffer: (body: Uint8Array) => string): void {
+  try {
+    if (re.request.body.length === 0) throw new CardlineError('sdp-not-acceptable', 'late-offer re-INVITE');
+    re.accept({ body: answerOffer(re.request.body) });
+  } catch {
+    if (!re.tx.finalSent) re.reject(488);
+  }
+}
+
+/**
+ * UPDATE in a confirmed dialog (RFC 3311 §5.2): with an SDP offer, answered like a re-INVITE for that leg; without a
+ * body (a session refresh) 200 with no SDP. The 2xx carries our Contact (§5.2: "the UAS MUST include a Contact").
+ */
+function answerUpdate(tx: ServerTransaction, req: SipRequest, dialog: Dialog, answerOffer: (body: Uint8Array) => string): void {
+  const contact: [string, string] = ['Contact', `<${serializeUri(dialog.localTarget)}>`];
+  if (req.body.length === 0) {
+    tx.reply(200, { headers: [contact] });
+    return;
+  }
+  try {
+    tx.reply(200, { headers: [contact], body: new TextEncoder().encode(answerOffer(req.body)), contentType: 'application/sdp' });
+  } catch {
+    tx.reply(488);
+  }
 }
 
 export class B2bua {
@@ -251,46 +279,45 @@ export class B2bua {
     call.control = active;
     if (relay.secure) call.noteSecure(true, 'policy'); // secure by default: the span starts at answer
     callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
-    // re-INVITE (hold, session refresh, codec change) from either side is answered by Cardline for that leg only:
-    // the other leg keeps its media and the relay transcodes if the G.711 laws now differ. RFC 3264 §8: same o=
-    // session id, version + 1 for each new answer. A re-INVITE without an offer (late offer) is refused 488.
+    // re-INVITE or UPDATE (hold, session refresh, codec change) from either side is answered by Cardline for that leg
+    // only: the other leg keeps its media and the relay transcodes if the G.711 laws now differ. RFC 3264 §8: same o=
+    // session id, version + 1 for each new answer. A re-INVITE without an offer (late offer) is refused 488; an UPDATE
+    // without a body (RFC 3311 §5.2 — e.g. an RFC 4028 session refresh by a carrier) is answered 200 with no SDP.
     let callerVersion = 1;
     let agentOrigin: { sessionId: string; sessionVersion: string } | null = null;
     let agentVersion = 1;
-    callerDialog.onReinvite = (re) => {
-      try {
-        const o = parseSdp(new TextDecoder().decode(re.request.body));
-        callerVersion++;
-        const { answer, negotiated: n } = createAnswer(o, {
-          address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort,
-          origin: { sessionId: callerOrigin.sessionId, sessionVersion: String(callerVersion) },
-          codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
-        });
-        relay.configure(legFromOfferer(n, srtpFor(n)), relay.agent.media ?? agentLeg);
-        re.accept({ body: serializeSdp(answer) });
-      } catch {
-        if (!re.tx.finalSent) re.reject(488);
-      }
+    const answerCallerOffer = (body: Uint8Array): string => {
+      const o = parseSdp(new TextDecoder().decode(body));
+      const { answer, negotiated: n } = createAnswer(o, {
+        address: this.#address, port: relay.caller.pair.rtpPort, rtcpPort: relay.caller.pair.rtcpPort,
+        origin: { sessionId: callerOrigin.sessionId, sessionVersion: String(callerVersion + 1) },
+        codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
+      });
+      relay.configure(legFromOfferer(n, srtpFor(n)), relay.agent.media ?? agentLeg);
+      callerVersion++;
+      return serializeSdp(answer);
     };
-    agentDialog.onReinvite = (re) => {
-      try {
-        const o = parseSdp(new TextDecoder().decode(re.request.body));
-        agentOrigin ??= origin();
-        agentVersion++;
-        const { answer, negotiated: n } = createAnswer(o, {
-          address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: 'off',
-          origin: { sessionId: agentOrigin.sessionId, sessionVersion: String(agentVersion) },
-        });
-        relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, null));
-        re.accept({ body: serializeSdp(answer) });
-      } catch {
-        if (!re.tx.finalSent) re.reject(488);
-      }
+    const answerAgentOffer = (body: Uint8Array): string => {
+      const o = parseSdp(new TextDecoder().decode(body));
+      agentOrigin ??= origin();
+      const { answer, negotiated: n } = createAnswer(o, {
+        address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: 'off',
+        origin: { sessionId: agentOrigin.sessionId, sessionVersion: String(agentVersion + 1) },
+      });
+      relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, null));
+      agentVersion++;
+      return serializeSdp(answer);
     };
+    callerDialog.onReinvite = (re) => answerReinvite(re, answerCallerOffer);
+    agentDialog.onReinvite = (re) => answerReinvite(re, answerAgentOffer);
     // In-dialog requests from the caller. INFO DTMF (RFC 6086 with application/dtmf-relay or application/dtmf): in
     // secure mode the key goes to the secure sink only and the INFO is NOT forwarded; otherwise INFO is relayed to
     // the agent. Other requests: OPTIONS 200, the rest 501 (UPDATE/re-INVITE are not bridged yet).
     callerDialog.onRequest = (tx, req) => {
+      if (req.method === 'UPDATE') {
+        answerUpdate(tx, req, callerDialog, answerCallerOffer);
+        return;
+      }
       if (req.method !== 'INFO') {
         tx.reply(req.method === 'OPTIONS' ? 200 : 501);
         return;
@@ -303,6 +330,10 @@ export class B2bua {
         return;
       }
       if (agentDialog.state === DialogState.Confirmed) agentDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
+    };
+    agentDialog.onRequest = (tx, req) => {
+      if (req.method === 'UPDATE') answerUpdate(tx, req, agentDialog, answerAgentOffer);
+      else tx.reply(req.method === 'INFO' || req.method === 'OPTIONS' ? 200 : 501);
     };
     agentDialog.onTerminated = (reason) => void active.end(`agent-${reason}`);
   }

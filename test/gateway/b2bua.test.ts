@@ -180,7 +180,7 @@ describe('B2BUA: caller → Cardline → agent', () => {
     assert.equal(allocator.inUse, inUse);
   });
 
-  it('re-INVITE from either leg is answered for that leg (codec change transcoded); BYE from the agent ends the caller leg', async () => {
+  it('re-INVITE and UPDATE from either leg are answered for that leg (codec change transcoded); BYE from the agent ends the caller leg', async () => {
     const w = await world();
     const incoming = nextInvite(w.agent.ua);
     const call = w.caller.ua.invite({ uri: `sip:pay@${HOST}:${w.cardline.port}`, from: '<sip:bob@example.com>', body: sdp(w.callerRtp.address().port) });
@@ -212,6 +212,22 @@ describe('B2BUA: caller → Cardline → agent', () => {
     const agentRe = await agentDialog.reinvite({ body: sdp(w.agentRtp.address().port, '0').replace('a=sendrecv', 'a=sendonly'), contentType: 'application/sdp' });
     assert.equal(agentRe.status, 200);
     assert.match(dec(agentRe.body), /a=recvonly/);
+    // UPDATE (RFC 3311) from either leg: without a body (an RFC 4028 session refresh) 200 with Contact and no SDP; with
+    // an offer, answered for that leg like a re-INVITE (the version goes up again)
+    const refresh = await outcome.dialog.update();
+    assert.equal(refresh.status, 200);
+    assert.equal(refresh.body.length, 0);
+    assert.equal(refresh.contacts().length, 1);
+    assert.equal((await agentDialog.update()).status, 200);
+    const upd = await outcome.dialog.update({ body: pcmaOffer.replace('a=sendrecv', 'a=sendonly'), contentType: 'application/sdp' });
+    assert.equal(upd.status, 200);
+    const updAnswer = parseSdp(dec(upd.body));
+    assert.equal(updAnswer.origin.sessionVersion, '3');
+    assert.match(dec(upd.body), /a=recvonly/);
+    const agentUpd = await agentDialog.update({ body: sdp(w.agentRtp.address().port, '0'), contentType: 'application/sdp' });
+    assert.equal(agentUpd.status, 200);
+    assert.match(dec(agentUpd.body), /m=audio \d+ RTP\/AVP 0/);
+    assert.equal((await outcome.dialog.update({ body: 'not sdp', contentType: 'application/sdp' })).status, 488);
     const callerEnded = new Promise<string>((resolve) => { outcome.dialog.onTerminated = (r) => resolve(r); });
     await agentDialog.bye();
     assert.equal(await callerEnded, 'bye-received');

@@ -77,7 +77,7 @@ export class Dialog {
   #outgoingInvite = false;
   #incomingInvite: IncomingInvite | undefined;
 
-  /** In-dialog requests other than INVITE, BYE and ACK. Default: INFO, OPTIONS → 200; UPDATE → 488; others 501. */
+  /** In-dialog requests other than INVITE, BYE and ACK. Default: INFO, OPTIONS → 200; UPDATE → 200 without SDP, 488 with; others 501. */
   onRequest: ((tx: ServerTransaction, request: SipRequest) => void) | undefined;
   /** A re-INVITE from the peer. Default: 488 Not Acceptable Here. */
   onReinvite: ((invite: IncomingInvite) => void) | undefined;
@@ -396,7 +396,14 @@ export class Dialog {
           this.#answering(tx, () => handler(tx, request));
           return;
         }
-        tx.reply(request.method === 'INFO' || request.method === 'OPTIONS' ? 200 : request.method === 'UPDATE' ? 488 : 501);
+        if (request.method === 'UPDATE') {
+          // RFC 3311 §5.2: an UPDATE without an offer (a session refresh) is simply accepted, with our Contact; an offer
+          // needs a handler that can answer it, so without one it is not acceptable here.
+          if (request.body.length === 0) tx.reply(200, { headers: [['Contact', `<${serializeUri(this.localTarget)}>`]] });
+          else tx.reply(488);
+          return;
+        }
+        tx.reply(request.method === 'INFO' || request.method === 'OPTIONS' ? 200 : 501);
       }
     }
   }

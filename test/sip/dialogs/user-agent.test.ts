@@ -81,9 +81,13 @@ describe('user agent core: a call between two stacks', () => {
     assert.deepEqual(infos, ['INFO:Signal=5\r\nDuration=160\r\n']);
     assert.equal(aDialog.localSeq, seq0 + 1);
 
-    // UPDATE from the callee side (RFC 3311) with the default handler on A: 488
+    // UPDATE from the callee side (RFC 3311) with the default handler on A: an offer cannot be answered (488); a
+    // session refresh without a body is accepted with A's Contact (§5.2)
     const upd = await bDialog.update({ body: SDP_B });
     assert.equal(upd.status, 488);
+    const refresh = await bDialog.update();
+    assert.equal(refresh.status, 200);
+    assert.equal(refresh.contacts().length, 1);
 
     // re-INVITE from A: B answers with a new SDP, the ACK arrives at B
     const reinvites: IncomingInvite[] = [];
