@@ -11,6 +11,7 @@ import { hashApiKey, isSha256Hex } from './secrets.ts';
  * to sign; API keys are held only as SHA-256 hashes (PCI DSS 4.0 req. 8.3.2: authentication factors
  * unreadable in storage).
  */
+const AgentSrtp = Type.Union([Type.Literal('off'), Type.Literal('sdes'), Type.Literal('optional')]);
 const ConnectorEntry = Type.Object({ type: Type.Union([Type.Literal('sandbox'), Type.Literal('webhook'), Type.Literal('stripe')]) }, { additionalProperties: true });
 
 export const ConfigSchema = Type.Object({
@@ -76,7 +77,21 @@ export const ConfigSchema = Type.Object({
     sip: Type.Object({
       host: Type.String({ minLength: 1, description: 'SIP bind address' }),
       port: Type.Integer({ minimum: 0, maximum: 65535 }),
-      transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), { minItems: 1, maxItems: 2 }),
+      transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]), { minItems: 1, maxItems: 3, uniqueItems: true }),
+      /**
+       * SIP over TLS (RFC 3261 §26.2; sips: URIs, RFC 5630): required when `transports` lists 'tls'. PEM files are
+       * read at startup. The TLS listener has its own port: default `port + 1` (the 5060/5061 convention; 0 when
+       * `port` is 0). `verifyPeer` (default true) checks the agent side's certificate against `caFile` (else the
+       * system store); `requestClientCert` asks carriers for a certificate (mutual TLS).
+       */
+      tls: Type.Optional(Type.Object({
+        certFile: Type.String({ minLength: 1 }),
+        keyFile: Type.String({ minLength: 1 }),
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        verifyPeer: Type.Optional(Type.Boolean()),
+        requestClientCert: Type.Optional(Type.Boolean()),
+      }, { additionalProperties: false })),
     }, { additionalProperties: false }),
     media: Type.Object({
       address: Type.String({ minLength: 1, description: 'RTP bind address (an IP)' }),
@@ -87,8 +102,27 @@ export const ConfigSchema = Type.Object({
     routes: Type.Array(Type.Object({
       requestUri: Type.Optional(Type.String({ maxLength: 1000 })),
       headers: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), pattern: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }))),
-      target: Type.String({ pattern: '^sips?:', description: 'agent-side Request-URI' }),
+      target: Type.String({ pattern: '^sips?:', description: 'agent-side Request-URI (sips: or ;transport=tls → TLS)' }),
+      /**
+       * Digest credentials (RFC 3261 §22.2, RFC 7616) for when the agent side answers 401/407 on this route: the
+       * password in the file, or (better) the name of an environment variable holding it. `realm` limits them to
+       * that challenge realm.
+       */
+      auth: Type.Optional(Type.Object({
+        username: Type.String({ minLength: 1, maxLength: 256 }),
+        password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
+        realm: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+      }, { additionalProperties: false })),
+      /** SRTP on this route's agent leg; default `gateway.agentSrtp`. */
+      agentSrtp: Type.Optional(AgentSrtp),
     }, { additionalProperties: false })),
+    /**
+     * SRTP (RFC 3711, SDES keys RFC 4568) on the agent leg, independent of the caller leg: 'off' offers RTP/AVP,
+     * 'sdes' offers RTP/SAVP with a=crypto (AES_CM_128_HMAC_SHA1_80 and _32), 'optional' offers RTP/SAVP and
+     * falls back to RTP/AVP when the agent side refuses it (488). Default 'off'.
+     */
+    agentSrtp: Type.Optional(AgentSrtp),
     /** policy: mask DTMF on every call all the time */
     secureByDefault: Type.Optional(Type.Boolean()),
     maskMode: Type.Optional(Type.Union([Type.Literal('tone'), Type.Literal('silence'), Type.Literal('noise')])),
@@ -192,11 +226,22 @@ export function loadConfig(opts: LoadConfigOptions = {}): CardlineConfig {
 export function validateConfig(value: unknown): CardlineConfig {
   if (Value.Check(ConfigSchema, value)) {
     for (const h of value.apiKeySha256) if (!isSha256Hex(h)) throw new CardlineError('invalid-config', 'apiKeySha256 entries must be 64 hex characters');
+    if (value.gateway) checkGateway(value.gateway);
     return value;
   }
   const first = Value.Errors(ConfigSchema, value).First();
   const where = first ? (first.path === '' ? '(root)' : first.path) : '(root)';
   throw new CardlineError('invalid-config', `${where}: ${first?.message ?? 'invalid'}`);
+}
+
+/** Rules the schema cannot say: TLS settings when TLS is listed, exactly one password source per route. */
+function checkGateway(g: NonNullable<CardlineConfig['gateway']>): void {
+  if (g.sip.transports.includes('tls') && !g.sip.tls) throw new CardlineError('invalid-config', "/gateway/sip/tls: required when transports lists 'tls'");
+  g.routes.forEach((r, i) => {
+    if (r.auth && (r.auth.password === undefined) === (r.auth.passwordEnv === undefined)) {
+      throw new CardlineError('invalid-config', `/gateway/routes/${i}/auth: give exactly one of password or passwordEnv`);
+    }
+  });
 }
 
 function readJsonFile(path: string): Record<string, unknown> {

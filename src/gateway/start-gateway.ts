@@ -1,17 +1,22 @@
 /**
- * Builds the running gateway from the `gateway` config section: SIP stack (UDP and/or TCP on one address/port),
- * user agent core, RTP port allocator and the B2BUA with its route rules. The composition root calls it and
- * registers the calls API on the HTTP server (`registerCallRoutes`). TLS towards carriers is not wired yet.
+ * Builds the running gateway from the `gateway` config section: SIP stack (UDP and/or TCP on one address/port, TLS
+ * on its own port — RFC 3261 §26.2, default port + 1 as 5060/5061), user agent core with per-route digest
+ * credentials (RFC 3261 §22.2), RTP port allocator and the B2BUA with its route rules. The composition root calls it
+ * and registers the calls API on the HTTP server (`registerCallRoutes`). The agent leg goes over TLS when a route's
+ * target is `sips:` or carries `;transport=tls` (the transport layer's RFC 3263-style choice).
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { CardlineConfig } from '../config/index.ts';
 import type { DtmfDigit } from '../dsp/index.ts';
 import { CardlineError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { RtpPortAllocator } from '../media/index.ts';
-import { SipStack, TcpTransport, type Transport, UdpTransport, UserAgentCore } from '../sip/index.ts';
+import { SipStack, TcpTransport, TlsTransport, type Transport, UdpTransport, UserAgentCore } from '../sip/index.ts';
 import { B2bua, type RouteRule } from './b2bua.ts';
 import type { Call } from './call-registry.ts';
 import type { SecureDigitSource } from './media-relay.ts';
+import { RouteCredentialStore } from './route-credentials.ts';
 
 export type GatewayConfig = NonNullable<CardlineConfig['gateway']>;
 
@@ -32,6 +37,36 @@ export function routeRulesFromConfig(routes: GatewayConfig['routes']): RouteRule
   }));
 }
 
+function readPem(path: string, where: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CardlineError('invalid-config', `${where}: cannot read ${path}`, { cause: err });
+  }
+}
+
+/** The TLS transport from `gateway.sip.tls`: files read now, key and certificate checked to belong together. */
+export function tlsTransportFromConfig(sip: GatewayConfig['sip']): TlsTransport {
+  const t = sip.tls;
+  if (!t) throw new CardlineError('invalid-config', "gateway.sip.tls is required when transports lists 'tls'");
+  const cert = readPem(t.certFile, 'gateway.sip.tls.certFile');
+  const key = readPem(t.keyFile, 'gateway.sip.tls.keyFile');
+  const ca = t.caFile !== undefined ? readPem(t.caFile, 'gateway.sip.tls.caFile') : undefined;
+  try {
+    createSecureContext({ key, cert, ...(ca !== undefined ? { ca } : {}) });
+  } catch {
+    // OpenSSL's message may quote a line of the key file: not passed on
+    throw new CardlineError('invalid-config', `gateway.sip.tls: ${t.keyFile} and ${t.certFile} are not a matching PEM key and certificate (or ${t.caFile ?? 'the CA'} is not PEM)`);
+  }
+  const port = t.port ?? (sip.port === 0 ? 0 : sip.port + 1);
+  if (port > 65535) throw new CardlineError('invalid-config', 'gateway.sip.tls.port: set it (sip.port + 1 is out of range)');
+  return new TlsTransport({
+    address: sip.host, port, key, cert, ...(ca !== undefined ? { ca } : {}),
+    ...(t.verifyPeer !== undefined ? { verifyPeer: t.verifyPeer } : {}),
+    ...(t.requestClientCert !== undefined ? { requestClientCert: t.requestClientCert } : {}),
+  });
+}
+
 export interface RunningGateway {
   b2bua: B2bua;
   stack: SipStack;
@@ -42,16 +77,27 @@ export interface RunningGateway {
 
 export async function startGateway(
   g: GatewayConfig,
-  o: { logger?: Logger; onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void } = {},
+  o: {
+    logger?: Logger;
+    onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
+    /** Where `routes[i].auth.passwordEnv` is looked up; default process.env. */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<RunningGateway> {
   const routes = routeRulesFromConfig(g.routes);
+  const credentials = new RouteCredentialStore(g.routes, o.env);
+  // Files are read before any socket is bound, so a config error leaves nothing to clean up.
+  const transports: Transport[] = g.sip.transports.map((t) => (t === 'tls'
+    ? tlsTransportFromConfig(g.sip)
+    : t === 'tcp'
+      ? new TcpTransport({ address: g.sip.host, port: g.sip.port })
+      : new UdpTransport({ address: g.sip.host, port: g.sip.port })));
   const allocator = new RtpPortAllocator({ address: g.media.address, minPort: g.media.minPort, maxPort: g.media.maxPort });
-  const transports: Transport[] = g.sip.transports.map((t) => (t === 'tcp'
-    ? new TcpTransport({ address: g.sip.host, port: g.sip.port })
-    : new UdpTransport({ address: g.sip.host, port: g.sip.port })));
   const stack = new SipStack({ transports, ...(o.logger ? { logger: o.logger } : {}) });
   await stack.start();
-  const ua = new UserAgentCore({ stack, userAgent: 'Cardline', ...(o.logger ? { logger: o.logger } : {}) });
+  const ua = new UserAgentCore({
+    stack, userAgent: 'Cardline', ...(credentials.size > 0 ? { credentials } : {}), ...(o.logger ? { logger: o.logger } : {}),
+  });
   const b2bua = new B2bua({
     ua, allocator, routes,
     ...(g.media.advertiseAddress ? { mediaAddress: g.media.advertiseAddress } : {}),
