@@ -28,6 +28,8 @@ import { registerUserRoutes } from './routes/users.ts';
 import { ApiKeySchema, registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
+import { registerSettingsRoutes } from './routes/settings.ts';
+import type { SettingsStore } from '../settings/index.ts';
 import { UserSchema } from './routes/request-context.ts';
 import { registerConsoleRoutes } from '../web/index.ts';
 
@@ -66,6 +68,8 @@ export interface BuildServerOptions {
    * routes). The composition root turns it on; API-only test servers leave it off.
    */
   console?: boolean;
+  /** admin settings (src/settings): the `/v1/settings/...` routes; needs `security` */
+  settings?: SettingsStore;
 }
 
 /** What the composition root and tests reach through `app.cardline`. */
@@ -184,6 +188,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     registerApiKeyRoutes(app, security);
     registerAuditRoutes(app, security);
     registerBillingRoutes(app, security);
+    if (opts.settings !== undefined) registerSettingsRoutes(app, opts.settings);
     installSessionListScope(app, reader, ownerScope(security.auth));
     // the agent console (web/), built on first request; it signs in through the auth routes above
     if (opts.console === true) registerConsoleRoutes(app);

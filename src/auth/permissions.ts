@@ -40,13 +40,13 @@ const SELF: readonly Permission[] = ['auth:session', 'self', 'self:mfa'];
  * - supervisor: reads its team's sessions (masked like everything else); changes nothing.
  * - admin: users, API keys, settings; reads billing; cannot read the audit trail it could otherwise cover up
  *   (separation of duties, PCI DSS 4.0 req. 10.3.2) and has no session permission at all.
- * - auditor: audit trail and reports only.
+ * - auditor: audit trail and reports, and reads the (non-secret) settings it audits.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   agent: new Set<Permission>(['sessions:read', 'sessions:write', ...SELF]),
   supervisor: new Set<Permission>(['sessions:read', ...SELF]),
   admin: new Set<Permission>(['users:read', 'users:write', 'apikeys:read', 'apikeys:write', 'settings:read', 'settings:write', 'reports:read', ...SELF]),
-  auditor: new Set<Permission>(['audit:read', 'reports:read', 'reports:export', ...SELF]),
+  auditor: new Set<Permission>(['audit:read', 'reports:read', 'reports:export', 'settings:read', ...SELF]),
   service: new Set<Permission>(['sessions:read', 'sessions:write', 'sessions:digits', 'reports:read']),
 };
 

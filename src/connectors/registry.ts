@@ -67,6 +67,21 @@ export class ConnectorRegistry implements ConnectorResolver {
     if (old && old !== next) void old.close?.();
   }
 
+  /** Replaces the default connector (null: merchants without their own cannot submit). */
+  setDefault(connector: ConnectorConfig | PaymentConnector | null): void {
+    const next = connector === null ? null : 'charge' in connector ? connector : createConnector(connector, this.#deps);
+    const old = this.#default;
+    this.#default = next;
+    if (old && old !== next && ![...this.#instances.values()].includes(old)) void old.close?.();
+  }
+
+  /** Forgets a merchant's own connector: it uses the default from now on. */
+  remove(merchantId: string): void {
+    const old = this.#instances.get(merchantId);
+    this.#instances.delete(merchantId);
+    if (old && old !== this.#default) void old.close?.();
+  }
+
   forMerchant(merchantId: MerchantId): PaymentConnector {
     const own = this.#instances.get(merchantId);
     if (own) return own;

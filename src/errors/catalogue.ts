@@ -83,6 +83,9 @@ export const ERROR_CATALOGUE = {
   'api-key-not-found': { status: 404, summary: 'No such API key' },
   'audit-chain-broken': { status: 500, summary: 'The audit trail failed verification' },
   'price-plan-missing': { status: 422, summary: 'No price plan applies to this merchant' },
+  // --- admin settings (src/settings): messages name the field at fault, never a secret's value -----------
+  'settings-invalid': { status: 422, summary: 'The settings are not valid' },
+  'settings-not-found': { status: 404, summary: 'No such saved setting' },
   // --- SIP (src/sip/): `detail` names headers, lengths and states, never a header value or a body --------
   'sip-malformed': { status: 400, summary: 'The SIP message is malformed' },
   'sip-message-too-large': { status: 413, summary: 'The SIP message is larger than allowed' },

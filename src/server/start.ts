@@ -9,6 +9,8 @@ import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connec
 import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
 import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
+import { applyConnectorSettings, settingsDefaultsFromConfig, SettingsStore, type SettingsDatabase } from '../settings/index.ts';
+import type { Kysely } from 'kysely';
 
 /**
  * Composition root: data directory → first-start secrets → store (migrated) → identity, audit and billing
@@ -30,6 +32,8 @@ export interface RunningCardline {
   payments: PaymentSessionService;
   /** identity, audit trail, billing */
   security: Security;
+  /** the admin's settings: masking policy (`settings.policySource` for the gateway), connectors per merchant */
+  settings: SettingsStore;
   url: string;
   dbPath: string;
   /** set only on the start that generated it: print once, never log */
@@ -52,12 +56,18 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   const callbackSecret = ensureCallbackSecret(config.dataDir, config.callbacks.secret);
   const dbPath = sqlitePathIn(config.dataDir);
   const store = await openStore({ kind: 'sqlite', path: dbPath });
-  let security: Security;
+  let security: Security | undefined;
   let keys: Awaited<ReturnType<typeof bootstrapApiKeys>>;
+  let settings: SettingsStore;
   try {
     security = await openSecurity({ ...securityOptionsFromConfig(config, dbPath), logger });
     keys = await bootstrapApiKeys(security, config);
+    // the configured values are the defaults until an admin saves settings
+    settings = await SettingsStore.open({
+      db: security.db as unknown as Kysely<SettingsDatabase>, audit: security.audit, dataDir: config.dataDir, defaults: settingsDefaultsFromConfig(config),
+    });
   } catch (err) {
+    await security?.close();
     await store.close();
     throw err;
   }
@@ -68,6 +78,8 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   try {
     // a bad connector entry fails here, at startup, not at the first payment
     connectors = createConnectorRegistry((config.connectors ?? {}) as ConnectorRegistryConfig);
+    // saved connector settings replace the configured ones now and whenever an admin changes them
+    applyConnectorSettings(settings, connectors, (config.connectors ?? null) as ConnectorRegistryConfig | null);
     payments = new PaymentSessionService({ store, connectors, logger });
     const interrupted = await payments.recoverInterrupted();
     if (interrupted > 0) logger.warn({ count: interrupted }, 'sessions left open by the previous run were closed');
@@ -78,6 +90,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       callbackSecret: callbackSecret.secret,
       payments,
       security,
+      settings,
       console: true,
       ...opts.build,
     });
@@ -130,6 +143,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     store,
     payments: service,
     security: sec,
+    settings,
     url: `http://${host}:${addr.port}`,
     dbPath,
     generatedApiKey: keys.generatedKey,

@@ -297,10 +297,27 @@ const m0002AuthAuditBilling: Migration = {
   },
 };
 
+/** Admin settings (src/settings): one row per key; connector secrets inside are sealed (AES-256-GCM), never plain. */
+const m0003Settings: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('settings')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value_json', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('updated_by', 'text')
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('settings').execute();
+  },
+};
+
 /** Every migration, by name; append only. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': m0001Initial,
   '0002-auth-audit-billing': m0002AuthAuditBilling,
+  '0003-settings': m0003Settings,
 });
 
 class InCodeMigrationProvider implements MigrationProvider {

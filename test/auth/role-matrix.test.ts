@@ -58,7 +58,7 @@ describe('role matrix: every route × every role', () => {
     assert.deepEqual(holders('users:write'), ['admin']);
     assert.deepEqual(holders('apikeys:write'), ['admin']);
     assert.deepEqual(holders('settings:write'), ['admin']);
-    assert.deepEqual([...ROLE_PERMISSIONS.auditor].sort(), ['audit:read', 'auth:session', 'reports:export', 'reports:read', 'self', 'self:mfa']);
+    assert.deepEqual([...ROLE_PERMISSIONS.auditor].sort(), ['audit:read', 'auth:session', 'reports:export', 'reports:read', 'self', 'self:mfa', 'settings:read']);
     assert.deepEqual(holders('auth:mfa-verify'), [], 'only the MFA-pending stage');
     for (const set of Object.values(ROLE_PERMISSIONS)) for (const p of set) assert.ok((PERMISSIONS as readonly string[]).includes(p));
   });

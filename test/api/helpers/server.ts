@@ -8,6 +8,8 @@ import { createLogger } from '../../../src/log/index.ts';
 import { openStore, sqlitePathIn } from '../../../src/store/index.ts';
 import { openSecurity, type AuthSettings, type Security } from '../../../src/auth/index.ts';
 import { PaymentSessionService, type PaymentStore } from '../../../src/payments/index.ts';
+import { settingsDefaultsFromConfig, SettingsStore, type SettingsDatabase } from '../../../src/settings/index.ts';
+import type { Kysely } from 'kysely';
 
 export const CALLBACK_SECRET = 'whsec_test_secret_0123456789abcdef';
 
@@ -19,6 +21,8 @@ export interface TestServer {
   store: PaymentStore;
   /** identity, audit and billing over the same SQLite file (null with `security: false`) */
   security: Security | null;
+  /** the admin settings store (with `settings: true`) */
+  settings: SettingsStore | null;
   dir: string;
   /** every log line the server wrote (JSON text) */
   logs: string[];
@@ -43,6 +47,8 @@ export interface TestServerOptions {
   now?: () => number;
   /** overrides of the identity settings (lockout thresholds, timeouts) */
   securitySettings?: Partial<AuthSettings>;
+  /** open the admin settings store (needs security) and serve the /v1/settings routes */
+  settings?: boolean;
 }
 
 /** scrypt cost for tests: the production default (2^17) would make every login take most of a second */
@@ -70,12 +76,17 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
     serviceKey = (await security.apiKeys.create({ name: 'test service' }, { actor: { kind: 'system', id: 'test', name: null }, ip: null, userAgent: null })).key;
   }
   const payments = o.payments === true ? new PaymentSessionService({ store, logger }) : null;
-  const app = await buildServer({ config, store, logger, ...(payments !== null ? { payments } : {}), ...(security !== null ? { security } : {}), ...o.build });
+  const settings = o.settings === true && security !== null
+    ? await SettingsStore.open({ db: security.db as unknown as Kysely<SettingsDatabase>, audit: security.audit, dataDir: dir, defaults: settingsDefaultsFromConfig(config), ...(o.now ? { now: o.now } : {}) })
+    : null;
+  const app = await buildServer({
+    config, store, logger, ...(payments !== null ? { payments } : {}), ...(security !== null ? { security } : {}), ...(settings !== null ? { settings } : {}), ...o.build,
+  });
   o.routes?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
-    app, payments, url: `http://127.0.0.1:${port}`, key: serviceKey, store, security, dir, logs,
+    app, payments, url: `http://127.0.0.1:${port}`, key: serviceKey, store, security, settings, dir, logs,
     auth: { authorization: `Bearer ${serviceKey}` },
     close: async () => {
       await payments?.close();
