@@ -8,9 +8,15 @@
  *   No match → 404.
  * - Offer/answer: only the early-offer INVITE is supported (the SDP offer in the INVITE); a late offer (no body)
  *   is refused with 488. The caller's offer is rewritten for the agent leg by `rewriteForAnchor` (Cardline's
- *   agent-side ports, codecs it cannot mask removed, plain RTP/AVP on the agent leg). The agent's answer fixes
- *   the codec; the caller gets `createAnswer` preferring that codec (so audio is rarely transcoded), with SRTP
- *   on the caller leg when the caller offered SDES.
+ *   agent-side ports, codecs it cannot mask removed). The agent's answer fixes the codec; the caller gets
+ *   `createAnswer` preferring that codec (so audio is rarely transcoded), with SRTP on the caller leg when the
+ *   caller offered SDES.
+ * - SRTP on the agent leg is independent of the caller leg (`agentSrtp`, per route or for all): 'sdes' offers
+ *   RTP/SAVP with one a=crypto per supported suite (RFC 4568 §6.1: AES_CM_128_HMAC_SHA1_80 tag 1, _32 tag 2, fresh
+ *   keys per call); the agent's answer picks one, its key unprotects what the agent sends and ours (same tag)
+ *   protects what we send (§6.1: each side's key is for what it sends). 'optional' does the same but, when the
+ *   agent refuses the offer with 488 (RFC 3264 §6 / RFC 4568 §7.1.3 — it cannot do SAVP), re-offers plain RTP/AVP
+ *   in a new INVITE. An agent re-INVITE/UPDATE keeps SRTP ('sdes' requires it, answered with a new key of ours).
  * - Provisional responses of the agent leg (180/183) are relayed as the same status without a body: early media
  *   is not anchored yet, so the caller hears local ringback.
  * - CANCEL from the caller propagates as CANCEL to the agent leg (the IncomingInvite answers 487).
@@ -23,11 +29,12 @@
  *
  * Secure digits of a call go to `onSecureDigit(call, …)` only — never to logs.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { CardlineError } from '../errors/index.ts';
 import type { DtmfDigit, MaskMode } from '../dsp/index.ts';
 import {
-  createAnswer, negotiated, parseSdp, rewriteForAnchor, serializeSdp, SrtpContext, srtpOptionsFromCrypto,
-  type NegotiatedAudio, type RtpPortAllocator, type SessionDescription,
+  createAnswer, generateCrypto, negotiated, parseSdp, rewriteForAnchor, type SdesCrypto, serializeSdp, SrtpContext,
+  srtpOptionsFromCrypto, SUPPORTED_SUITES, type NegotiatedAudio, type RtpPortAllocator, type SessionDescription,
 } from '../media/index.ts';
 import {
   type Dialog, DialogState, type IncomingInvite, type OutgoingInvite, type ServerTransaction, serializeNameAddr, serializeUri,
@@ -44,6 +51,16 @@ export interface RouteRule {
   headers?: ReadonlyArray<{ name: string; pattern: RegExp }>;
   /** Request-URI of the agent leg (e.g. `sip:queue@pbx.example.com`). */
   target: string;
+  /** SRTP on this route's agent leg; default the B2BUA's `agentSrtp`. */
+  agentSrtp?: AgentSrtpMode;
+}
+
+/** SRTP on the agent leg: none, SDES required, or SDES offered with a plain-RTP fallback. */
+export type AgentSrtpMode = 'off' | 'sdes' | 'optional';
+
+/** Cardline's a=crypto lines for an agent-leg offer: one per supported suite, each with its own fresh key. */
+function agentCrypto(): SdesCrypto[] {
+  return SUPPORTED_SUITES.map((suite, i) => generateCrypto(i + 1, suite));
 }
 
 export interface B2buaOptions {
@@ -58,6 +75,8 @@ export interface B2buaOptions {
   maskMode?: MaskMode;
   /** CANCEL the agent leg after this long without an answer. */
   noAnswerTimeoutMs?: number;
+  /** SRTP on the agent leg for routes that do not set their own. Default 'off'. */
+  agentSrtp?: AgentSrtpMode;
   /** The secure sink of each call (later bound to its payment session). */
   onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
   /** Called once per call when it ends (tests, metrics). */
@@ -88,10 +107,24 @@ function origin(): { sessionId: string; sessionVersion: string } {
   return { sessionId: String(originCounter), sessionVersion: '1' };
 }
 
+/** SRTP contexts for a leg where Cardline was the answerer (the far end offered). */
 function srtpFor(n: NegotiatedAudio): LegMedia['srtp'] {
   // Caller leg: the offerer sends with its key (unprotect with it), Cardline answered with its own key.
   if (!n.srtp || !n.offerer.crypto || !n.answerer.crypto) return null;
   return { inbound: new SrtpContext(srtpOptionsFromCrypto(n.offerer.crypto)), outbound: new SrtpContext(srtpOptionsFromCrypto(n.answerer.crypto)) };
+}
+
+/** The same SRTP master key and salt for the same suite (RFC 4568 §7.1.4: a re-offer may keep its key). */
+function sameKey(a: SdesCrypto, b: SdesCrypto): boolean {
+  const ka = a.keys[0]?.keySalt;
+  const kb = b.keys[0]?.keySalt;
+  return a.suite === b.suite && ka !== undefined && kb !== undefined && ka.length === kb.length && timingSafeEqual(ka, kb);
+}
+
+/** SRTP contexts for a leg where Cardline offered: unprotect with the answerer's key, protect with our own. */
+function srtpAsOfferer(n: NegotiatedAudio): LegMedia['srtp'] {
+  if (!n.srtp || !n.offerer.crypto || !n.answerer.crypto) return null;
+  return { inbound: new SrtpContext(srtpOptionsFromCrypto(n.answerer.crypto)), outbound: new SrtpContext(srtpOptionsFromCrypto(n.offerer.crypto)) };
 }
 
 /** The leg whose SDP was the offer (Cardline answered it): send with its payload types, to its address. */
@@ -200,11 +233,15 @@ export class B2bua {
       if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'media-ports-exhausted' ? 503 : 500);
       return;
     }
+    const srtpMode = rule.agentSrtp ?? this.#o.agentSrtp ?? 'off';
+    const agentOrigin0 = origin();
+    const anchorAgent = (srtp: boolean): SessionDescription => rewriteForAnchor(offer, {
+      address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort,
+      srtp: srtp ? { crypto: agentCrypto() } : null, origin: agentOrigin0,
+    });
     let agentOffer: SessionDescription;
     try {
-      agentOffer = rewriteForAnchor(offer, {
-        address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: null, origin: origin(),
-      });
+      agentOffer = anchorAgent(srtpMode !== 'off');
     } catch (e) {
       await relay.close();
       if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'sdp-not-acceptable' ? 488 : 400);
@@ -219,24 +256,32 @@ export class B2bua {
     this.#live.add(active);
     this.registry.add(call);
     const from = invite.request.from();
-    const out = this.#o.ua.invite({
-      uri: rule.target,
-      from: serializeNameAddr({ displayName: from.displayName, uri: from.uri, params: new Map() }),
-      body: serializeSdp(agentOffer),
-      ...(this.#o.noAnswerTimeoutMs !== undefined ? { noAnswerTimeoutMs: this.#o.noAnswerTimeoutMs } : {}),
-    });
-    active.agentInvite = out;
-    invite.onCancel = () => out.cancel();
-    out.onProgress = (r) => {
-      if (r.status <= 100 || invite.tx.finalSent) return;
-      if (call.state === CallState.Routing) call.transition(CallState.Ringing);
-      try {
-        invite.progress(r.status);
-      } catch {
-        // the caller's transaction ended meanwhile; the outcome handler cleans up
-      }
+    const dial = (sdp: SessionDescription): OutgoingInvite => {
+      const out = this.#o.ua.invite({
+        uri: rule.target,
+        from: serializeNameAddr({ displayName: from.displayName, uri: from.uri, params: new Map() }),
+        body: serializeSdp(sdp),
+        ...(this.#o.noAnswerTimeoutMs !== undefined ? { noAnswerTimeoutMs: this.#o.noAnswerTimeoutMs } : {}),
+      });
+      active.agentInvite = out;
+      invite.onCancel = () => out.cancel();
+      out.onProgress = (r) => {
+        if (r.status <= 100 || invite.tx.finalSent) return;
+        if (call.state === CallState.Routing) call.transition(CallState.Ringing);
+        try {
+          invite.progress(r.status);
+        } catch {
+          // the caller's transaction ended meanwhile; the outcome handler cleans up
+        }
+      };
+      return out;
     };
-    const outcome = await out.outcome;
+    let outcome = await dial(agentOffer).outcome;
+    if (outcome.kind === 'failed' && !outcome.cancelled && outcome.response.status === 488 && srtpMode === 'optional' && !invite.tx.finalSent) {
+      // The agent side cannot do RTP/SAVP: offer plain RTP/AVP instead (a new INVITE, same ports).
+      agentOffer = anchorAgent(false);
+      outcome = await dial(agentOffer).outcome;
+    }
     if (outcome.kind === 'failed') {
       if (!invite.tx.finalSent) invite.reject(mapFailure(outcome.response.status));
       await active.end(outcome.cancelled ? 'cancelled' : `agent-${outcome.response.status}`);
@@ -265,7 +310,7 @@ export class B2bua {
       agentLeg = {
         codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
         telephoneEventPayloadType: agentNeg.answerer.telephoneEventPayloadType,
-        remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: null,
+        remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: srtpAsOfferer(agentNeg),
       };
       relay.configure(callerLeg, agentLeg);
     } catch {
@@ -284,7 +329,9 @@ export class B2bua {
     // session id, version + 1 for each new answer. A re-INVITE without an offer (late offer) is refused 488; an UPDATE
     // without a body (RFC 3311 §5.2 — e.g. an RFC 4028 session refresh by a carrier) is answered 200 with no SDP.
     let callerVersion = 1;
-    let agentOrigin: { sessionId: string; sessionVersion: string } | null = null;
+    // RFC 3264 §8: answers on the agent leg keep the o= session id Cardline offered with there.
+    // The agent's current SDES key: a re-offer that repeats it keeps the inbound context (its rollover counter).
+    let agentKey = agentNeg.answerer.crypto;
     let agentVersion = 1;
     const answerCallerOffer = (body: Uint8Array): string => {
       const o = parseSdp(new TextDecoder().decode(body));
@@ -299,12 +346,16 @@ export class B2bua {
     };
     const answerAgentOffer = (body: Uint8Array): string => {
       const o = parseSdp(new TextDecoder().decode(body));
-      agentOrigin ??= origin();
       const { answer, negotiated: n } = createAnswer(o, {
-        address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, srtp: 'off',
-        origin: { sessionId: agentOrigin.sessionId, sessionVersion: String(agentVersion + 1) },
+        address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort,
+        srtp: srtpMode === 'sdes' ? 'required' : srtpMode === 'optional' ? 'optional' : 'off',
+        origin: { sessionId: agentOrigin0.sessionId, sessionVersion: String(agentVersion + 1) },
       });
-      relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, null));
+      let srtp = srtpFor(n);
+      const before = relay.agent.media?.srtp;
+      if (srtp && before && agentKey && n.offerer.crypto && sameKey(agentKey, n.offerer.crypto)) srtp = { inbound: before.inbound, outbound: srtp.outbound };
+      relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, srtp));
+      agentKey = n.offerer.crypto;
       agentVersion++;
       return serializeSdp(answer);
     };

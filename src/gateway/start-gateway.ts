@@ -34,6 +34,7 @@ export function routeRulesFromConfig(routes: GatewayConfig['routes']): RouteRule
     ...(r.requestUri !== undefined ? { requestUri: regex(r.requestUri, `gateway.routes[${i}].requestUri`) } : {}),
     ...(r.headers ? { headers: r.headers.map((h, k) => ({ name: h.name, pattern: regex(h.pattern, `gateway.routes[${i}].headers[${k}].pattern`) })) } : {}),
     target: r.target,
+    ...(r.agentSrtp !== undefined ? { agentSrtp: r.agentSrtp } : {}),
   }));
 }
 
@@ -104,6 +105,7 @@ export async function startGateway(
     secureByDefault: g.secureByDefault ?? false,
     ...(g.maskMode ? { maskMode: g.maskMode } : {}),
     ...(g.noAnswerTimeoutMs ? { noAnswerTimeoutMs: g.noAnswerTimeoutMs } : {}),
+    ...(g.agentSrtp ? { agentSrtp: g.agentSrtp } : {}),
     ...(o.onSecureDigit ? { onSecureDigit: o.onSecureDigit } : {}),
   });
   let closed: Promise<void> | null = null;
