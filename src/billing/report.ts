@@ -53,6 +53,30 @@ export interface BillingReport {
   totals: Record<string, number>;
 }
 
+export interface DailyTransactions {
+  from: string;
+  to: string;
+  days: { date: string; succeeded: number; failed: number }[];
+  totals: { succeeded: number; failed: number };
+}
+
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` → its UTC midnight (ms); a day that does not exist (2026-02-30) is a usage error. */
+function dayStart(day: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  const t = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== day) throw new CardlineError('usage', 'days must be real calendar days, YYYY-MM-DD');
+  return t;
+}
+
+/** One CSV row per day: date, succeeded, failed. */
+export function dailyTransactionsCsv(d: DailyTransactions): string {
+  let out = csvLine(['date', 'succeeded', 'failed']);
+  for (const r of d.days) out += csvLine([r.date, r.succeeded, r.failed]);
+  return out;
+}
+
 type UsageDb = BillingDatabase & {
   usage_records: { merchant_id: string; channel: string; kind: string; outcome: string; quantity: number; occurred_at: string };
 };
@@ -118,6 +142,39 @@ export class BillingReporter {
     const totals: Record<string, number> = {};
     for (const i of invoices) totals[i.currency] = safeSum(totals[i.currency] ?? 0, i.totalMinor);
     return { month, generatedAt: new Date(this.#now()).toISOString(), invoices, totals };
+  }
+
+  /**
+   * Transactions (tokenize/charge attempts) per UTC day and outcome over an inclusive day range, every day present
+   * (zeros included) so a chart needs no gap filling. At most 366 days.
+   */
+  async daily(from: string, to: string, merchantId?: string): Promise<DailyTransactions> {
+    const start = dayStart(from);
+    const last = dayStart(to);
+    const days = Math.round((last - start) / DAY_MS) + 1;
+    if (days < 1 || days > 366) throw new CardlineError('usage', 'the day range must run forwards and cover at most 366 days');
+    let q = this.#db.selectFrom('usage_records')
+      .select([sql<string>`substr(occurred_at, 1, 10)`.as('day'), 'outcome', sql<number>`sum(quantity)`.as('n')])
+      .where('kind', '=', 'transaction')
+      .where('occurred_at', '>=', new Date(start).toISOString()).where('occurred_at', '<', new Date(last + DAY_MS).toISOString());
+    if (merchantId !== undefined) q = q.where('merchant_id', '=', merchantId);
+    const rows = await q.groupBy([sql`substr(occurred_at, 1, 10)`, 'outcome']).execute();
+    const out: DailyTransactions = { from, to, days: [], totals: { succeeded: 0, failed: 0 } };
+    const byDay = new Map<string, { date: string; succeeded: number; failed: number }>();
+    for (let i = 0; i < days; i++) {
+      const d = { date: new Date(start + i * DAY_MS).toISOString().slice(0, 10), succeeded: 0, failed: 0 };
+      byDay.set(d.date, d);
+      out.days.push(d);
+    }
+    for (const r of rows) {
+      const d = byDay.get(r.day);
+      const n = Number(r.n);
+      if (d === undefined || (r.outcome !== 'succeeded' && r.outcome !== 'failed')) continue;
+      if (!Number.isSafeInteger(n)) throw new CardlineError('store-error', 'transaction usage quantities must be whole numbers');
+      d[r.outcome] += n;
+      out.totals[r.outcome] += n;
+    }
+    return out;
   }
 
   #invoice(merchantId: string, month: string, start: string, end: string, plan: PricePlan, tx: { channel: string; outcome: string; n: number }[], audioMs: number): Invoice {

@@ -1,38 +1,42 @@
 /**
  * The console's API client: same-origin fetch with the session cookie (HttpOnly, SameSite=Strict, set by
  * POST /v1/auth/login) and the CSRF token echoed in X-CSRF-Token on every state-changing request.
- * Shapes mirror the OpenAPI document (`GET /openapi.json`); test/web checks them against it.
- * The browser only ever receives masked sessions (PCI DSS 4.0 req. 3.4.1): no digit is sent here.
+ *
+ * Checked against the OpenAPI document: every call goes through `CLIENT_ROUTES` (method, path template, query
+ * names), and test/web/api-client-contract.test.ts asserts each entry exists in the server's `/openapi.json` with
+ * the same path and query parameters. Request and response types are the server's own TypeBox schemas (type-only
+ * imports, erased from the bundle). The browser only ever receives masked sessions (PCI DSS 4.0 req. 3.4.1).
  */
-
+import type { Static } from '@sinclair/typebox';
 import type { CardField, FieldState, MaskedField, MaskedSession, PaymentResult, SessionState } from '../../src/payments/types.ts';
+import type { WireSessionEvent } from '../../src/api/schemas.ts';
+import type {
+  ApiKeyJson, AuditEventJson, AuditQueryJson, AuditVerifyJson, BillingReportJson, CreateApiKeyInput, DailyTransactionsJson, PlanInput, PlanJson,
+  UserJson, UserRoleSchema,
+} from '../../src/api/back-office-schemas.ts';
+import type { ConnectorSettingInput, ConnectorSettingJson, MaskingPolicyInput, MaskingPolicyViewJson } from '../../src/settings/schemas.ts';
 
 // The masked shapes are the server's own (type-only import, erased from the bundle): one definition for both sides.
 export type { CardField, FieldState, MaskedField, MaskedSession, PaymentResult, SessionState };
 export type LoginStage = 'full' | 'mfa-pending' | 'enrolment';
-
-export interface SessionEvent {
-  type: string;
-  sessionId: string;
-  sequence: number;
-  session: MaskedSession;
-}
-
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  displayName: string | null;
-  role: 'agent' | 'supervisor' | 'admin' | 'auditor';
-  merchantId: string | null;
-}
-
-export interface AdminUser extends ConsoleUser {
-  teamId: string | null;
-  mfaRequired: boolean;
-  mfaEnrolled: boolean;
-  disabled: boolean;
-  lastLoginAt: string | null;
-}
+export type UserRole = Static<typeof UserRoleSchema>;
+/** a live event: the wire shape, with the session as the branded masked type */
+export type SessionEvent = Omit<WireSessionEvent, 'session'> & { session: MaskedSession };
+export type AdminUser = UserJson;
+export type ConsoleUser = Pick<UserJson, 'id' | 'username' | 'displayName' | 'role' | 'merchantId'>;
+export type AuditEvent = AuditEventJson;
+export type AuditQuery = Omit<AuditQueryJson, 'targetId'>;
+export type AuditVerification = AuditVerifyJson;
+export type ApiKey = ApiKeyJson;
+export type NewApiKey = CreateApiKeyInput;
+export type PricePlan = PlanJson;
+export type PricePlanInput = PlanInput;
+export type BillingReport = BillingReportJson;
+export type DailyTransactions = DailyTransactionsJson;
+export type ConnectorSetting = ConnectorSettingJson;
+export type ConnectorSettingInputT = ConnectorSettingInput;
+export type MaskingPolicy = MaskingPolicyInput;
+export type MaskingPolicyView = MaskingPolicyViewJson;
 
 export interface LoginResult {
   stage: LoginStage;
@@ -40,43 +44,8 @@ export interface LoginResult {
   csrfToken: string | null;
 }
 
-export interface AuditEvent {
-  seq: number;
-  at: string;
-  actorKind: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  outcome: string;
-  targetKind: string | null;
-  targetId: string | null;
-  ip: string | null;
-}
-
-export type AuditQuery = {
-  action?: string;
-  actorId?: string;
-  outcome?: string;
-  from?: string;
-  to?: string;
-  afterSeq?: number;
-  limit?: number;
-};
-
-export interface AuditVerification {
-  ok: boolean;
-  records: number;
-  checkpoints: number;
-  unsealed: number;
-  firstBroken: { kind: string; seq: number; reason: string } | null;
-}
-
-export function auditQueryString(q: Readonly<Record<string, string | number | undefined>>): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
-  const s = p.toString();
-  return s === '' ? '' : `?${s}`;
-}
+/** A freshly issued API key: `key` is shown once and never again. */
+export interface IssuedApiKey { key: string; apiKey: ApiKey }
 
 export interface CreateSessionInput {
   callId: string;
@@ -84,6 +53,73 @@ export interface CreateSessionInput {
   amountMinor: number;
   currency: string;
   reference: string | null;
+}
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** OpenAPI path template: `{name}` for path parameters */
+  readonly path: string;
+  /** the query parameters this client sends */
+  readonly query?: readonly string[];
+}
+
+/** Every API route the console calls. The contract test walks this table against `/openapi.json`. */
+export const CLIENT_ROUTES = {
+  login: { method: 'POST', path: '/v1/auth/login' },
+  verifyMfa: { method: 'POST', path: '/v1/auth/mfa/verify' },
+  me: { method: 'GET', path: '/v1/auth/me' },
+  logout: { method: 'POST', path: '/v1/auth/logout' },
+  createSession: { method: 'POST', path: '/v1/sessions' },
+  listSessions: { method: 'GET', path: '/v1/sessions', query: ['limit'] },
+  capture: { method: 'POST', path: '/v1/sessions/{id}/capture' },
+  submit: { method: 'POST', path: '/v1/sessions/{id}/submit' },
+  cancel: { method: 'POST', path: '/v1/sessions/{id}/cancel' },
+  sessionEvents: { method: 'GET', path: '/v1/sessions/{id}/events' },
+  listUsers: { method: 'GET', path: '/v1/users' },
+  updateUser: { method: 'PATCH', path: '/v1/users/{id}' },
+  setUserPassword: { method: 'POST', path: '/v1/users/{id}/password' },
+  resetMfa: { method: 'POST', path: '/v1/users/{id}/reset-mfa' },
+  unlockUser: { method: 'POST', path: '/v1/users/{id}/unlock' },
+  listApiKeys: { method: 'GET', path: '/v1/api-keys', query: ['includeRevoked'] },
+  createApiKey: { method: 'POST', path: '/v1/api-keys' },
+  rotateApiKey: { method: 'POST', path: '/v1/api-keys/{id}/rotate', query: ['graceSeconds'] },
+  revokeApiKey: { method: 'DELETE', path: '/v1/api-keys/{id}' },
+  auditEvents: { method: 'GET', path: '/v1/audit/events', query: ['action', 'actorId', 'outcome', 'from', 'to', 'afterSeq', 'limit'] },
+  auditVerify: { method: 'GET', path: '/v1/audit/verify' },
+  auditExport: { method: 'GET', path: '/v1/audit/export', query: ['action', 'actorId', 'outcome', 'from', 'to', 'format'] },
+  billingReport: { method: 'GET', path: '/v1/billing/report', query: ['month'] },
+  billingDaily: { method: 'GET', path: '/v1/billing/daily', query: ['from', 'to'] },
+  billingDailyCsv: { method: 'GET', path: '/v1/billing/daily.csv', query: ['from', 'to'] },
+  listPlans: { method: 'GET', path: '/v1/billing/plans' },
+  putPlan: { method: 'PUT', path: '/v1/billing/plans/{id}' },
+  maskingPolicy: { method: 'GET', path: '/v1/settings/masking-policy' },
+  setMaskingPolicy: { method: 'PUT', path: '/v1/settings/masking-policy' },
+  listConnectors: { method: 'GET', path: '/v1/settings/connectors' },
+  setConnector: { method: 'PUT', path: '/v1/settings/connectors/{merchantId}' },
+  removeConnector: { method: 'DELETE', path: '/v1/settings/connectors/{merchantId}' },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof CLIENT_ROUTES;
+type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/**
+ * The URL of a route: path parameters encoded into the template, query parameters (only those the table declares;
+ * empty values left out). Throws on a missing path parameter or an undeclared query name (a table out of date).
+ */
+export function routeUrl(name: RouteName, params: Readonly<Record<string, string>> = {}, query: Query = {}): string {
+  const r: RouteSpec = CLIENT_ROUTES[name];
+  const path = r.path.replace(/\{([A-Za-z]+)\}/g, (_m, p: string) => {
+    const v = params[p];
+    if (v === undefined) throw new Error(`${name}: path parameter ${p} missing`);
+    return encodeURIComponent(v);
+  });
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (!(r.query ?? []).includes(k)) throw new Error(`${name}: query parameter ${k} is not declared in CLIENT_ROUTES`);
+    if (v !== undefined && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s === '' ? path : `${path}?${s}`;
 }
 
 /** An error answered by the API in its one shape `{"error":{"code","message"}}`. */
@@ -99,6 +135,8 @@ export class ApiError extends Error {
 }
 
 const CSRF_COOKIE = 'cardline_csrf';
+
+interface Call { params?: Readonly<Record<string, string>>; query?: Query; body?: unknown }
 
 export class CardlineClient {
   #csrf: string | null = null;
@@ -118,13 +156,14 @@ export class CardlineClient {
     return null;
   }
 
-  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #request<T>(name: RouteName, c: Call = {}): Promise<T> {
+    const { method } = CLIENT_ROUTES[name];
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (c.body !== undefined) headers['content-type'] = 'application/json';
     const csrf = this.#csrfToken();
     if (method !== 'GET' && csrf !== null) headers['x-csrf-token'] = csrf;
-    const res = await fetch(this.#base + path, {
-      method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    const res = await fetch(this.#base + routeUrl(name, c.params, c.query), {
+      method, headers, credentials: 'same-origin', ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
     });
     const text = await res.text();
     let json: unknown = null;
@@ -136,76 +175,55 @@ export class CardlineClient {
     return json as T;
   }
 
+  // --- sign-in -----------------------------------------------------------------------------------------------
   async login(username: string, password: string): Promise<LoginResult> {
-    const r = await this.#request<LoginResult>('POST', '/v1/auth/login', { username, password, session: 'cookie' });
+    const r = await this.#request<LoginResult>('login', { body: { username, password, session: 'cookie' } });
     this.#csrf = r.csrfToken;
     return r;
   }
 
   async verifyMfa(code: string): Promise<LoginResult> {
-    const r = await this.#request<LoginResult>('POST', '/v1/auth/mfa/verify', { code });
+    const r = await this.#request<LoginResult>('verifyMfa', { body: { code } });
     this.#csrf = r.csrfToken;
     return r;
   }
 
   me(): Promise<{ user: ConsoleUser; stage: LoginStage }> {
-    return this.#request('GET', '/v1/auth/me');
+    return this.#request('me');
   }
 
   async logout(): Promise<void> {
-    await this.#request('POST', '/v1/auth/logout');
+    await this.#request('logout');
     this.#csrf = null;
   }
 
+  // --- payment sessions (masked) -----------------------------------------------------------------------------
   createSession(i: CreateSessionInput): Promise<MaskedSession> {
-    return this.#request('POST', '/v1/sessions', {
-      callId: i.callId, merchantId: i.merchantId, intent: 'charge', channel: 'agent-assisted',
-      amountMinor: i.amountMinor, currency: i.currency, ...(i.reference !== null ? { reference: i.reference } : {}),
-      startCapture: true,
+    return this.#request('createSession', {
+      body: {
+        callId: i.callId, merchantId: i.merchantId, intent: 'charge', channel: 'agent-assisted',
+        amountMinor: i.amountMinor, currency: i.currency, ...(i.reference !== null ? { reference: i.reference } : {}),
+        startCapture: true,
+      },
     });
   }
 
   /** masked sessions in the caller's scope (a supervisor: the team's), newest first */
   async listSessions(limit = 50): Promise<MaskedSession[]> {
-    return (await this.#request<{ sessions: MaskedSession[] }>('GET', `/v1/sessions?limit=${limit}`)).sessions;
-  }
-
-  async listUsers(): Promise<AdminUser[]> {
-    return (await this.#request<{ users: AdminUser[] }>('GET', '/v1/users')).users;
-  }
-
-  setUserDisabled(id: string, disabled: boolean): Promise<AdminUser> {
-    return this.#request('PATCH', `/v1/users/${encodeURIComponent(id)}`, { disabled });
-  }
-
-  async resetMfa(id: string): Promise<void> {
-    await this.#request('POST', `/v1/users/${encodeURIComponent(id)}/reset-mfa`);
-  }
-
-  auditEvents(q: AuditQuery): Promise<{ events: AuditEvent[]; nextAfterSeq: number | null }> {
-    return this.#request('GET', `/v1/audit/events${auditQueryString(q)}`);
-  }
-
-  auditVerify(): Promise<AuditVerification> {
-    return this.#request('GET', '/v1/audit/verify');
-  }
-
-  /** a plain link: the browser downloads it with the session cookie (GET needs no CSRF token) */
-  auditExportUrl(q: AuditQuery, format: 'csv' | 'jsonl'): string {
-    return `${this.#base}/v1/audit/export${auditQueryString({ ...q, afterSeq: undefined, limit: undefined, format })}`;
+    return (await this.#request<{ sessions: MaskedSession[] }>('listSessions', { query: { limit } })).sessions;
   }
 
   /** no field: the next pending one; a field: clear it and capture it again */
   capture(id: string, field?: CardField): Promise<MaskedSession> {
-    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/capture`, field === undefined ? {} : { field });
+    return this.#request('capture', { params: { id }, body: field === undefined ? {} : { field } });
   }
 
   submit(id: string): Promise<MaskedSession> {
-    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/submit`);
+    return this.#request('submit', { params: { id } });
   }
 
   cancel(id: string): Promise<MaskedSession> {
-    return this.#request('POST', `/v1/sessions/${encodeURIComponent(id)}/cancel`);
+    return this.#request('cancel', { params: { id } });
   }
 
   /**
@@ -214,12 +232,111 @@ export class CardlineClient {
    */
   events(id: string, onEvent: (e: SessionEvent) => void, onClose: (code: number) => void): WebSocket {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}${this.#base}/v1/sessions/${encodeURIComponent(id)}/events`);
+    const ws = new WebSocket(`${proto}//${location.host}${this.#base}${routeUrl('sessionEvents', { id })}`);
     ws.addEventListener('message', (m) => {
       if (typeof m.data !== 'string') return;
       try { onEvent(JSON.parse(m.data) as SessionEvent); } catch { /* not an event: ignore */ }
     });
     ws.addEventListener('close', (c) => onClose(c.code));
     return ws;
+  }
+
+  // --- users ---------------------------------------------------------------------------------------------------
+  async listUsers(): Promise<AdminUser[]> {
+    return (await this.#request<{ users: AdminUser[] }>('listUsers')).users;
+  }
+
+  updateUser(id: string, patch: Partial<Pick<AdminUser, 'role' | 'teamId' | 'displayName' | 'mfaRequired' | 'disabled'>>): Promise<AdminUser> {
+    return this.#request('updateUser', { params: { id }, body: patch });
+  }
+
+  setUserDisabled(id: string, disabled: boolean): Promise<AdminUser> {
+    return this.updateUser(id, { disabled });
+  }
+
+  async setUserPassword(id: string, password: string): Promise<void> {
+    await this.#request('setUserPassword', { params: { id }, body: { password } });
+  }
+
+  async resetMfa(id: string): Promise<void> {
+    await this.#request('resetMfa', { params: { id } });
+  }
+
+  async unlockUser(id: string): Promise<void> {
+    await this.#request('unlockUser', { params: { id } });
+  }
+
+  // --- API keys ------------------------------------------------------------------------------------------------
+  async listApiKeys(includeRevoked = false): Promise<ApiKey[]> {
+    return (await this.#request<{ apiKeys: ApiKey[] }>('listApiKeys', { query: { includeRevoked: includeRevoked ? true : undefined } })).apiKeys;
+  }
+
+  createApiKey(k: NewApiKey): Promise<IssuedApiKey> {
+    return this.#request('createApiKey', { body: k });
+  }
+
+  rotateApiKey(id: string, graceSeconds?: number): Promise<IssuedApiKey> {
+    return this.#request('rotateApiKey', { params: { id }, query: { graceSeconds } });
+  }
+
+  revokeApiKey(id: string): Promise<ApiKey> {
+    return this.#request('revokeApiKey', { params: { id } });
+  }
+
+  // --- audit ---------------------------------------------------------------------------------------------------
+  auditEvents(q: AuditQuery): Promise<{ events: AuditEvent[]; nextAfterSeq: number | null }> {
+    return this.#request('auditEvents', { query: q });
+  }
+
+  auditVerify(): Promise<AuditVerification> {
+    return this.#request('auditVerify');
+  }
+
+  /** a plain link: the browser downloads it with the session cookie (GET needs no CSRF token) */
+  auditExportUrl(q: AuditQuery, format: 'csv' | 'jsonl'): string {
+    const { afterSeq: _a, limit: _l, ...rest } = q;
+    return this.#base + routeUrl('auditExport', {}, { ...rest, format });
+  }
+
+  // --- billing -------------------------------------------------------------------------------------------------
+  billingReport(month: string): Promise<BillingReport> {
+    return this.#request('billingReport', { query: { month } });
+  }
+
+  billingDaily(from: string, to: string): Promise<DailyTransactions> {
+    return this.#request('billingDaily', { query: { from, to } });
+  }
+
+  billingDailyCsvUrl(from: string, to: string): string {
+    return this.#base + routeUrl('billingDailyCsv', {}, { from, to });
+  }
+
+  async listPlans(): Promise<PricePlan[]> {
+    return (await this.#request<{ plans: PricePlan[] }>('listPlans')).plans;
+  }
+
+  putPlan(merchantId: string, plan: PricePlanInput): Promise<PricePlan> {
+    return this.#request('putPlan', { params: { id: merchantId }, body: plan });
+  }
+
+  // --- settings ------------------------------------------------------------------------------------------------
+  maskingPolicy(): Promise<MaskingPolicyView> {
+    return this.#request('maskingPolicy');
+  }
+
+  setMaskingPolicy(p: MaskingPolicy): Promise<MaskingPolicyView> {
+    return this.#request('setMaskingPolicy', { body: p });
+  }
+
+  async listConnectors(): Promise<ConnectorSetting[]> {
+    return (await this.#request<{ connectors: ConnectorSetting[] }>('listConnectors')).connectors;
+  }
+
+  setConnector(merchantId: string, s: ConnectorSettingInputT): Promise<ConnectorSetting> {
+    return this.#request('setConnector', { params: { merchantId }, body: s });
+  }
+
+  async removeConnector(merchantId: string): Promise<void> {
+    await this.#request('removeConnector', { params: { merchantId } });
   }
 }

@@ -91,7 +91,8 @@ export class AuditSearch extends LitElement {
     const q: AuditQuery = {};
     if (v('action') !== '') q.action = v('action');
     if (v('actorId') !== '') q.actorId = v('actorId');
-    if (v('outcome') !== '') q.outcome = v('outcome');
+    const outcome = v('outcome');
+    if (outcome === 'success' || outcome === 'failure' || outcome === 'denied') q.outcome = outcome;
     // date inputs are local days; the API takes instants
     if (v('from') !== '') q.from = new Date(`${v('from')}T00:00:00`).toISOString();
     if (v('to') !== '') q.to = new Date(`${v('to')}T23:59:59.999`).toISOString();

@@ -2,34 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiKeyInfo, Security } from '../../auth/index.ts';
 import { CardlineError } from '../../errors/index.ts';
-import { ctxOf, IdParams, Nullable } from './request-context.ts';
+import { ApiKeySchema, CreateApiKeyBody } from '../back-office-schemas.ts';
+import { ctxOf, IdParams } from './request-context.ts';
 
 /** API keys for machine clients (admin role): create, list, rotate with a grace period, revoke. */
-const ApiKeySchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  prefix: Type.String(),
-  permissions: Type.Array(Type.String()),
-  merchantId: Nullable(Type.String()),
-  createdBy: Nullable(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  expiresAt: Nullable(Type.String({ format: 'date-time' })),
-  revokedAt: Nullable(Type.String({ format: 'date-time' })),
-  lastUsedAt: Nullable(Type.String({ format: 'date-time' })),
-  rotatedFrom: Nullable(Type.String()),
-  replacedBy: Nullable(Type.String()),
-  status: Type.Union([Type.Literal('active'), Type.Literal('expiring'), Type.Literal('expired'), Type.Literal('revoked')]),
-}, { additionalProperties: false, $id: 'ApiKey' });
-
 const Issued = Type.Object({
   key: Type.String({ description: 'the key itself, shown once: store it now' }),
   apiKey: Type.Ref('ApiKey'),
-}, { additionalProperties: false });
-
-const CreateBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  permissions: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 8, description: 'subset of sessions:read, sessions:write, sessions:digits, reports:read (default: the three session permissions)' })),
-  merchantId: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' }), Type.Null()])),
 }, { additionalProperties: false });
 
 const RotateQuery = Type.Object({
@@ -61,8 +40,8 @@ export function registerApiKeyRoutes(app: FastifyInstance, security: Security): 
 
   app.post('/v1/api-keys', {
     config: { permission: 'apikeys:write' },
-    schema: { summary: 'Create an API key (the key is in this response only)', tags, body: CreateBody, response: { 201: Issued } },
-  }, async (request: FastifyRequest<{ Body: Static<typeof CreateBody> }>, reply) => {
+    schema: { summary: 'Create an API key (the key is in this response only)', tags, body: CreateApiKeyBody, response: { 201: Issued } },
+  }, async (request: FastifyRequest<{ Body: Static<typeof CreateApiKeyBody> }>, reply) => {
     const scope = request.principal?.merchantId ?? null;
     const b = request.body;
     if (scope !== null && b.merchantId !== undefined && b.merchantId !== scope) throw new CardlineError('forbidden', 'other merchant');

@@ -3,39 +3,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Security } from '../../auth/index.ts';
 import type { Kysely } from 'kysely';
 import { exportAudit, verifyAuditTrail, type AuditDatabase, type AuditQuery } from '../../audit/index.ts';
-import { ctxOf, Nullable } from './request-context.ts';
+import { AuditEventSchema, AuditQuerySchema, AuditVerifySchema, Nullable } from '../back-office-schemas.ts';
+import { ctxOf } from './request-context.ts';
 
 /**
  * The audit trail for auditors: search, export (JSON lines / CSV, itself audited as `report.export`), and a
  * live verification of the hash chain and checkpoints. An auditor bound to a merchant sees that merchant's
  * records only (and the verification summary, which reveals counts, not content).
  */
-const Outcome = Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')]);
-const Query = Type.Object({
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
-  actorId: Type.Optional(Type.String({ maxLength: 128 })),
-  action: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z0-9.*-]+$', description: 'exact, or a prefix ending in "." or "*" (auth.* = every auth action)' })),
-  outcome: Type.Optional(Outcome),
-  targetId: Type.Optional(Type.String({ maxLength: 256 })),
-  afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
-}, { additionalProperties: false });
+const Query = AuditQuerySchema;
 const ExportQuery = Type.Composite([Query, Type.Object({ format: Type.Optional(Type.Union([Type.Literal('jsonl'), Type.Literal('csv')])) })], { additionalProperties: false });
-
-const EventSchema = Type.Object({
-  seq: Type.Integer(), at: Type.String({ format: 'date-time' }), actorKind: Type.String(), actorId: Nullable(Type.String()), actorName: Nullable(Type.String()),
-  action: Type.String(), outcome: Type.String(), targetKind: Nullable(Type.String()), targetId: Nullable(Type.String()), merchantId: Nullable(Type.String()),
-  ip: Nullable(Type.String()), userAgent: Nullable(Type.String()),
-  detail: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-  prevHash: Type.String(), hash: Type.String(),
-}, { additionalProperties: false, $id: 'AuditEvent' });
-
-const Problem = Type.Object({ kind: Type.String(), seq: Type.Integer(), recordSeq: Type.Optional(Type.Integer()), reason: Type.String() }, { additionalProperties: false });
-const VerifyBody = Type.Object({
-  ok: Type.Boolean(), records: Type.Integer(), checkpoints: Type.Integer(), unsealed: Type.Integer(),
-  firstBroken: Nullable(Problem), problems: Type.Array(Problem),
-}, { additionalProperties: false });
 
 function toQuery(q: Static<typeof Query>, merchantId: string | null): AuditQuery {
   const out: AuditQuery = {};
@@ -53,7 +30,7 @@ function toQuery(q: Static<typeof Query>, merchantId: string | null): AuditQuery
 
 export function registerAuditRoutes(app: FastifyInstance, security: Security): void {
   const tags = ['audit'];
-  app.addSchema(EventSchema);
+  app.addSchema(AuditEventSchema);
 
   app.get('/v1/audit/events', {
     config: { permission: 'audit:read' },
@@ -88,6 +65,6 @@ export function registerAuditRoutes(app: FastifyInstance, security: Security): v
 
   app.get('/v1/audit/verify', {
     config: { permission: 'audit:read' },
-    schema: { summary: 'Recompute the hash chain and checkpoint MACs; names the first broken record', tags, response: { 200: VerifyBody } },
+    schema: { summary: 'Recompute the hash chain and checkpoint MACs; names the first broken record', tags, response: { 200: AuditVerifySchema } },
   }, async () => verifyAuditTrail({ db: security.db as unknown as Kysely<AuditDatabase>, key: security.auditKey, anchorPath: security.anchorPath }));
 }

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Security } from '../../auth/index.ts';
-import { billingReportCsv, CHANNELS } from '../../billing/index.ts';
+import { billingReportCsv, CHANNELS, dailyTransactionsCsv } from '../../billing/index.ts';
 import { CardlineError } from '../../errors/index.ts';
-import { ctxOf, IdParams, Nullable } from './request-context.ts';
+import { BillingReportSchema, DailyQuery, DailyTransactionsSchema, PlanBody, PlanSchema } from '../back-office-schemas.ts';
+import { ctxOf, IdParams } from './request-context.ts';
 
 /**
  * Billing: the monthly invoice-style report (JSON for reading, CSV as an audited export), price plans
@@ -11,28 +12,6 @@ import { ctxOf, IdParams, Nullable } from './request-context.ts';
  */
 const Month = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'UTC calendar month, YYYY-MM' });
 const ReportQuery = Type.Object({ month: Month, merchantId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' })) }, { additionalProperties: false });
-
-const Line = Type.Object({
-  kind: Type.Union([Type.Literal('transaction'), Type.Literal('secure-audio')]),
-  description: Type.String(), channel: Nullable(Type.String()), outcome: Nullable(Type.String()),
-  quantity: Type.Number(), unit: Type.Union([Type.Literal('transaction'), Type.Literal('minute')]), unitPriceMinor: Type.Integer(), amountMinor: Type.Integer(),
-}, { additionalProperties: false });
-const InvoiceSchema = Type.Object({
-  merchantId: Type.String(), month: Type.String(), periodStart: Type.String({ format: 'date-time' }), periodEnd: Type.String({ format: 'date-time' }),
-  currency: Type.String(), plan: Type.String(), lines: Type.Array(Line), transactions: Type.Integer(), secureAudioMs: Type.Integer(),
-  subtotalMinor: Type.Integer(), minimumMinor: Type.Integer(), minimumTopUpMinor: Type.Integer(), totalMinor: Type.Integer(),
-}, { additionalProperties: false });
-const ReportSchema = Type.Object({
-  month: Type.String(), generatedAt: Type.String({ format: 'date-time' }), invoices: Type.Array(InvoiceSchema), totals: Type.Record(Type.String(), Type.Integer()),
-}, { additionalProperties: false });
-
-const PlanBody = Type.Object({
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-  perMinuteMinor: Type.Integer({ minimum: 0, maximum: 1e12 }),
-  monthlyMinimumMinor: Type.Integer({ minimum: 0, maximum: 1e12 }),
-  transactionFees: Type.Record(Type.String({ pattern: '^[a-z*-]+/[a-z*]+$' }), Type.Integer({ minimum: 0, maximum: 1e12 }), { description: 'keys "<channel|*>/<succeeded|failed|*>", most specific wins' }),
-}, { additionalProperties: false });
-const PlanSchema = Type.Composite([PlanBody, Type.Object({ merchantId: Type.String(), updatedAt: Type.String({ format: 'date-time' }), updatedBy: Nullable(Type.String()) })], { additionalProperties: false });
 
 const SecureAudioBody = Type.Object({
   merchantId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' }),
@@ -53,7 +32,7 @@ export function registerBillingRoutes(app: FastifyInstance, security: Security):
 
   app.get('/v1/billing/report', {
     config: { permission: 'reports:read' },
-    schema: { summary: 'Monthly billing report: invoice per merchant (lines, subtotal, minimum top-up, total; minor units)', tags, querystring: ReportQuery, response: { 200: ReportSchema } },
+    schema: { summary: 'Monthly billing report: invoice per merchant (lines, subtotal, minimum top-up, total; minor units)', tags, querystring: ReportQuery, response: { 200: BillingReportSchema } },
   }, async (request: FastifyRequest<{ Querystring: Static<typeof ReportQuery> }>) => security.billing.report(request.query.month, reportScope(request, request.query.merchantId)));
 
   app.get('/v1/billing/report.csv', {
@@ -72,6 +51,33 @@ export function registerBillingRoutes(app: FastifyInstance, security: Security):
     });
     void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="cardline-billing-${request.query.month}.csv"`);
     return billingReportCsv(report);
+  });
+
+  app.get('/v1/billing/daily', {
+    config: { permission: 'reports:read' },
+    schema: { summary: 'Transactions per UTC day and outcome (succeeded, failed) over a day range, every day present', tags, querystring: DailyQuery, response: { 200: DailyTransactionsSchema } },
+  }, async (request: FastifyRequest<{ Querystring: Static<typeof DailyQuery> }>) => {
+    const q = request.query;
+    return security.billing.daily(q.from, q.to ?? q.from, reportScope(request, q.merchantId));
+  });
+
+  app.get('/v1/billing/daily.csv', {
+    config: { permission: 'reports:export' },
+    schema: {
+      summary: 'Transactions per day and outcome as CSV (an audited export)', tags, querystring: DailyQuery,
+      response: { 200: { description: 'text/csv', content: { 'text/csv': { schema: Type.String() } } } },
+    },
+  }, async (request: FastifyRequest<{ Querystring: Static<typeof DailyQuery> }>, reply) => {
+    const q = request.query;
+    const merchant = reportScope(request, q.merchantId);
+    const daily = await security.billing.daily(q.from, q.to ?? q.from, merchant);
+    const ctx = ctxOf(request);
+    await security.audit.append({
+      actor: ctx.actor, ip: ctx.ip, userAgent: ctx.userAgent, action: 'report.export', outcome: 'success', target: { kind: 'billing-daily', id: `${daily.from}..${daily.to}` },
+      merchantId: merchant ?? null, detail: { report: 'billing-daily', format: 'csv', from: daily.from, to: daily.to, days: daily.days.length },
+    });
+    void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="cardline-transactions-${daily.from}-${daily.to}.csv"`);
+    return dailyTransactionsCsv(daily);
   });
 
   app.get('/v1/billing/plans', {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../back-office-schemas.ts';
 import type { Ctx, CreatedSession, Security, User } from '../../auth/index.ts';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../../auth/index.ts';
 import { isCardlineError } from '../../errors/index.ts';
@@ -51,24 +52,7 @@ export async function withRetryAfter<T>(reply: FastifyReply, fn: () => Promise<T
   }
 }
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-
-export const UserSchema = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  displayName: Nullable(Type.String()),
-  email: Nullable(Type.String()),
-  role: Type.Union([Type.Literal('agent'), Type.Literal('supervisor'), Type.Literal('admin'), Type.Literal('auditor')]),
-  merchantId: Nullable(Type.String()),
-  teamId: Nullable(Type.String()),
-  mfaRequired: Type.Boolean(),
-  mfaEnrolled: Type.Boolean(),
-  disabled: Type.Boolean(),
-  lastLoginAt: Nullable(Type.String({ format: 'date-time' })),
-  passwordChangedAt: Type.String({ format: 'date-time' }),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-}, { additionalProperties: false, $id: 'User' });
+export { UserSchema } from '../back-office-schemas.ts';
 
 export function userJson(u: User): User {
   return u;
