@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { CLIENT_ROUTES, routeUrl, type RouteSpec } from '../../web/src/api-client.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CLIENT_ROUTES, routeUrl, type RouteSpec } from '../../web/src/api-routes.ts';
 import { startSecureServer, type SecureServer } from '../auth/helpers.ts';
 
 /**
@@ -51,15 +51,17 @@ describe('API client ↔ OpenAPI document', { timeout: 60_000 }, () => {
     assert.equal(mismatches(doc, 'x', { method: 'GET', path: '/v1/sessions', query: ['limit', 'colour'] }).length, 1);
   });
 
-  test('the client reaches the API only through the table (no hand-built /v1 URL elsewhere in its source)', () => {
+  test('the client reaches the API only through the table (no hand-built /v1 URL anywhere else in web/src)', () => {
     const src = readFileSync(new URL('../../web/src/api-client.ts', import.meta.url), 'utf8');
-    const table = src.slice(src.indexOf('export const CLIENT_ROUTES'), src.indexOf('} as const satisfies'));
-    const rest = src.replace(table, '');
-    assert.doesNotMatch(rest, /['`"]\/v1\//, 'a /v1 path outside CLIENT_ROUTES');
-    assert.equal(rest.match(/fetch\(/g)?.length, 1, 'one fetch call, in #request');
-    for (const file of ['agent-panel.ts', 'admin-users.ts', 'audit-search.ts', 'supervisor-board.ts']) {
-      const other = readFileSync(new URL(`../../web/src/${file}`, import.meta.url), 'utf8');
-      assert.doesNotMatch(other, /fetch\(|['`"]\/v1\//, `${file} calls the API directly`);
+    assert.ok(src.includes("from './api-routes.ts'"));
+    assert.equal(src.match(/fetch\(/g)?.length, 1, 'one fetch call, in #request');
+    const dir = new URL('../../web/src/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'api-routes.ts');
+    assert.ok(files.length >= 6);
+    for (const file of files) {
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      assert.doesNotMatch(text, /['`"]\/v1\//, `${file} builds a /v1 URL outside CLIENT_ROUTES`);
+      if (file !== 'api-client.ts') assert.doesNotMatch(text, /fetch\(|new WebSocket\(/, `${file} calls the API directly`);
     }
   });
 

@@ -2,8 +2,8 @@
  * The console's API client: same-origin fetch with the session cookie (HttpOnly, SameSite=Strict, set by
  * POST /v1/auth/login) and the CSRF token echoed in X-CSRF-Token on every state-changing request.
  *
- * Checked against the OpenAPI document: every call goes through `CLIENT_ROUTES` (method, path template, query
- * names), and test/web/api-client-contract.test.ts asserts each entry exists in the server's `/openapi.json` with
+ * Checked against the OpenAPI document: every call goes through `CLIENT_ROUTES` (api-routes.ts: method, path
+ * template, query names), and test/web/api-client-contract.test.ts asserts each entry exists in the server's `/openapi.json` with
  * the same path and query parameters. Request and response types are the server's own TypeBox schemas (type-only
  * imports, erased from the bundle). The browser only ever receives masked sessions (PCI DSS 4.0 req. 3.4.1).
  */
@@ -15,6 +15,9 @@ import type {
   UserJson, UserRoleSchema,
 } from '../../src/api/back-office-schemas.ts';
 import type { ConnectorSettingInput, ConnectorSettingJson, MaskingPolicyInput, MaskingPolicyViewJson } from '../../src/settings/schemas.ts';
+import { CLIENT_ROUTES, routeUrl, type RouteName, type RouteQuery } from './api-routes.ts';
+
+export { CLIENT_ROUTES, routeUrl, type RouteName };
 
 // The masked shapes are the server's own (type-only import, erased from the bundle): one definition for both sides.
 export type { CardField, FieldState, MaskedField, MaskedSession, PaymentResult, SessionState };
@@ -55,73 +58,6 @@ export interface CreateSessionInput {
   reference: string | null;
 }
 
-export interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** OpenAPI path template: `{name}` for path parameters */
-  readonly path: string;
-  /** the query parameters this client sends */
-  readonly query?: readonly string[];
-}
-
-/** Every API route the console calls. The contract test walks this table against `/openapi.json`. */
-export const CLIENT_ROUTES = {
-  login: { method: 'POST', path: '/v1/auth/login' },
-  verifyMfa: { method: 'POST', path: '/v1/auth/mfa/verify' },
-  me: { method: 'GET', path: '/v1/auth/me' },
-  logout: { method: 'POST', path: '/v1/auth/logout' },
-  createSession: { method: 'POST', path: '/v1/sessions' },
-  listSessions: { method: 'GET', path: '/v1/sessions', query: ['limit'] },
-  capture: { method: 'POST', path: '/v1/sessions/{id}/capture' },
-  submit: { method: 'POST', path: '/v1/sessions/{id}/submit' },
-  cancel: { method: 'POST', path: '/v1/sessions/{id}/cancel' },
-  sessionEvents: { method: 'GET', path: '/v1/sessions/{id}/events' },
-  listUsers: { method: 'GET', path: '/v1/users' },
-  updateUser: { method: 'PATCH', path: '/v1/users/{id}' },
-  setUserPassword: { method: 'POST', path: '/v1/users/{id}/password' },
-  resetMfa: { method: 'POST', path: '/v1/users/{id}/reset-mfa' },
-  unlockUser: { method: 'POST', path: '/v1/users/{id}/unlock' },
-  listApiKeys: { method: 'GET', path: '/v1/api-keys', query: ['includeRevoked'] },
-  createApiKey: { method: 'POST', path: '/v1/api-keys' },
-  rotateApiKey: { method: 'POST', path: '/v1/api-keys/{id}/rotate', query: ['graceSeconds'] },
-  revokeApiKey: { method: 'DELETE', path: '/v1/api-keys/{id}' },
-  auditEvents: { method: 'GET', path: '/v1/audit/events', query: ['action', 'actorId', 'outcome', 'from', 'to', 'afterSeq', 'limit'] },
-  auditVerify: { method: 'GET', path: '/v1/audit/verify' },
-  auditExport: { method: 'GET', path: '/v1/audit/export', query: ['action', 'actorId', 'outcome', 'from', 'to', 'format'] },
-  billingReport: { method: 'GET', path: '/v1/billing/report', query: ['month'] },
-  billingDaily: { method: 'GET', path: '/v1/billing/daily', query: ['from', 'to'] },
-  billingDailyCsv: { method: 'GET', path: '/v1/billing/daily.csv', query: ['from', 'to'] },
-  listPlans: { method: 'GET', path: '/v1/billing/plans' },
-  putPlan: { method: 'PUT', path: '/v1/billing/plans/{id}' },
-  maskingPolicy: { method: 'GET', path: '/v1/settings/masking-policy' },
-  setMaskingPolicy: { method: 'PUT', path: '/v1/settings/masking-policy' },
-  listConnectors: { method: 'GET', path: '/v1/settings/connectors' },
-  setConnector: { method: 'PUT', path: '/v1/settings/connectors/{merchantId}' },
-  removeConnector: { method: 'DELETE', path: '/v1/settings/connectors/{merchantId}' },
-} as const satisfies Record<string, RouteSpec>;
-
-export type RouteName = keyof typeof CLIENT_ROUTES;
-type Query = Readonly<Record<string, string | number | boolean | undefined>>;
-
-/**
- * The URL of a route: path parameters encoded into the template, query parameters (only those the table declares;
- * empty values left out). Throws on a missing path parameter or an undeclared query name (a table out of date).
- */
-export function routeUrl(name: RouteName, params: Readonly<Record<string, string>> = {}, query: Query = {}): string {
-  const r: RouteSpec = CLIENT_ROUTES[name];
-  const path = r.path.replace(/\{([A-Za-z]+)\}/g, (_m, p: string) => {
-    const v = params[p];
-    if (v === undefined) throw new Error(`${name}: path parameter ${p} missing`);
-    return encodeURIComponent(v);
-  });
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) {
-    if (!(r.query ?? []).includes(k)) throw new Error(`${name}: query parameter ${k} is not declared in CLIENT_ROUTES`);
-    if (v !== undefined && v !== '') q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s === '' ? path : `${path}?${s}`;
-}
-
 /** An error answered by the API in its one shape `{"error":{"code","message"}}`. */
 export class ApiError extends Error {
   readonly code: string;
@@ -136,7 +72,7 @@ export class ApiError extends Error {
 
 const CSRF_COOKIE = 'cardline_csrf';
 
-interface Call { params?: Readonly<Record<string, string>>; query?: Query; body?: unknown }
+interface Call { params?: Readonly<Record<string, string>>; query?: RouteQuery; body?: unknown }
 
 export class CardlineClient {
   #csrf: string | null = null;
