@@ -42,7 +42,9 @@ import {
 } from '../sip/index.ts';
 import { Call, CallRegistry, CallState } from './call-registry.ts';
 import { isDtmfInfoType, parseInfoDtmf } from './info-dtmf.ts';
-import { type LegMedia, MediaRelay, type SecureDigitSource } from './media-relay.ts';
+import {
+  addRelayStats, emptyRelayStats, type LegMedia, MediaRelay, type MediaRelayStats, type SecureDigitSource,
+} from './media-relay.ts';
 
 export interface RouteRule {
   /** Matched against the serialized Request-URI. */
@@ -397,9 +399,18 @@ export class B2bua {
     }
   }
 
+  /** Relay counters summed over every call since start (live calls and ended ones): packets in/out per direction. */
+  mediaStats(): MediaRelayStats {
+    const total = addRelayStats(emptyRelayStats(), this.#endedMedia);
+    for (const c of this.#live) addRelayStats(total, c.relay.stats);
+    return total;
+  }
+
+  readonly #endedMedia = emptyRelayStats();
+
   /** Internal: an ended call leaves the live set. */
   forget(c: ActiveCall): void {
-    this.#live.delete(c);
+    if (this.#live.delete(c)) addRelayStats(this.#endedMedia, c.relay.stats);
     this.registry.remove(c.call.id);
     try {
       this.#o.onCallEnded?.(c.call);

@@ -12,7 +12,7 @@ export {
 } from './call-registry.ts';
 export { DEFAULT_MASKING_POLICY, validateTriggers, type MaskingPolicy, type PolicySource, type TriggerSequences } from './policy.ts';
 export {
-  MediaRelay, legEndpoint,
+  MediaRelay, addRelayStats, emptyRelayStats, legEndpoint,
   type DirectionStats, type LegMedia, type MediaRelayOptions, type MediaRelayStats, type RelayLeg, type RemoteAddress,
   type SecureDigitSink, type SecureDigitSource,
 } from './media-relay.ts';

@@ -143,6 +143,26 @@ function newStats(): DirectionStats {
   return { received: 0, sent: 0, dropped: 0, rejected: 0 };
 }
 
+/** All-zero relay stats (an accumulator for `addRelayStats`). */
+export function emptyRelayStats(): MediaRelayStats {
+  return { callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0, processingErrors: 0 };
+}
+
+/** Adds `s` into `into` field by field (gateway-wide totals: metrics, `npm run bench:media`). */
+export function addRelayStats(into: MediaRelayStats, s: MediaRelayStats): MediaRelayStats {
+  for (const d of ['callerToAgent', 'agentToCaller'] as const) {
+    into[d].received += s[d].received;
+    into[d].sent += s[d].sent;
+    into[d].dropped += s[d].dropped;
+    into[d].rejected += s[d].rejected;
+  }
+  into.rtcpReceived += s.rtcpReceived;
+  into.sinkErrors += s.sinkErrors;
+  into.secureDigits += s.secureDigits;
+  into.processingErrors += s.processingErrors;
+  return into;
+}
+
 export class MediaRelay {
   readonly caller: Leg;
   readonly agent: Leg;
@@ -158,9 +178,7 @@ export class MediaRelay {
   #reorderSsrc: number | null = null;
   readonly #events = new TelephoneEventReceiver();
   #closed: Promise<void> | null = null;
-  readonly #stats: MediaRelayStats = {
-    callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0, processingErrors: 0,
-  };
+  readonly #stats: MediaRelayStats = emptyRelayStats();
 
   /** Binds both port pairs. The relay forwards nothing until `configure`. */
   static async open(o: MediaRelayOptions): Promise<MediaRelay> {
