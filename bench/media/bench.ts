@@ -432,7 +432,8 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
 
     const windows = PASS ? 2 : 1;
     const rampS = n / RATE;
-    const holdMs = Math.round((rampS * 2 + 10 + SETTLE_S + windows * (WINDOW_S + 4)) * 1000);
+    // Each call hangs up after holdMs; the windows must end before the first one does, with room for a slow ramp.
+    const holdMs = Math.round((rampS * 3 + 15 + SETTLE_S + windows * (WINDOW_S + 4)) * 1000);
     // The probe call: same route, no sipp audio; this process sends its RTP (see LatencyProbe).
     const probeXml = join(runDir, 'uac-probe.xml');
     writeFileSync(probeXml, readFileSync(join(HERE, 'uac.xml'), 'utf8')
@@ -453,17 +454,21 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
     writeFileSync(join(dir('uac'), 'caller.ulaw'), audio);
     const uac = startSipp([`${HOST}:${sipPort}`, '-sf', join(HERE, 'uac.xml'), '-s', 'bench', '-i', HOST, '-p', String(uacPort),
       '-mi', HOST, '-l', String(n), '-m', String(n), '-r', String(RATE), '-d', String(holdMs), '-nostdin', '-cp', String(cp3),
-      '-trace_stat', '-fd', '1', '-max_socket', String(Math.max(1000, n * 4)), '-rtp_threadtasks', '50'], { cwd: dir('uac') });
+      '-trace_stat', '-fd', '1', '-trace_err', '-max_socket', String(Math.max(1000, n * 4)), '-rtp_threadtasks', '50'], { cwd: dir('uac') });
     sipps.push(uac);
+    // Steady state: all N answered, or (when some failed) the count stopped growing for 5 s after the ramp.
     const t0 = Date.now();
     let last = 0;
+    let lastChange = Date.now();
     const steady = await waitFor(rampS * 2000 + 30_000, async () => {
       const s = await gw!.request<StatsReply>('stats');
+      if (s.calls.answered !== last) lastChange = Date.now();
       last = s.calls.answered;
       if (uac.child.exitCode !== null) throw new Error(`sipp UAC exited early (${uac.child.exitCode})`);
-      return s.calls.answered >= n + 1 ? true : null;
+      if (s.calls.answered >= n + 1) return true;
+      return Date.now() - t0 > rampS * 1000 && Date.now() - lastChange > 5000 ? false : null;
     }, '').catch(() => false);
-    if (!steady) process.stderr.write(`  N=${n}: only ${last - 1} of ${n} calls answered after ${((Date.now() - t0) / 1000).toFixed(0)} s; measuring anyway\n`);
+    if (!steady) log(`N=${n}: only ${last - 1} of ${n} calls answered after ${((Date.now() - t0) / 1000).toFixed(0)} s; measuring anyway`);
     log(`N=${n}: ${last - 1} calls answered`);
     await delay(SETTLE_S * 1000);
 

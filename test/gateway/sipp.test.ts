@@ -79,5 +79,11 @@ describe('B2BUA with sipp peers', { skip: !hasSipp && 'sipp is not installed (sc
     while (b2bua.registry.size > 0 && Date.now() - t2 < 3000) await delay(20);
     assert.equal(b2bua.registry.size, 0);
     assert.equal(allocator.inUse, 0);
+    // gateway-wide counters keep the ended call's packets (npm run bench:media reads them)
+    const m = b2bua.mediaStats();
+    assert.equal(m.callerToAgent.received, 10);
+    assert.equal(m.callerToAgent.sent, 10);
+    assert.equal(m.agentToCaller.received, 10);
+    assert.equal(m.agentToCaller.sent, 10);
   });
 });
