@@ -128,12 +128,32 @@ function codecOf(pt: number, leg: LegMedia): MaskableCodec | null {
   return null;
 }
 
-function decode(codec: MaskableCodec, bytes: Uint8Array): Int16Array {
-  return codec === 'PCMU' ? ulawDecode(bytes) : alawDecode(bytes);
+function decode(codec: MaskableCodec, bytes: Uint8Array, out: Int16Array): Int16Array {
+  return codec === 'PCMU' ? ulawDecode(bytes, out) : alawDecode(bytes, out);
 }
 
-function encode(codec: MaskableCodec, pcm: Int16Array): Uint8Array {
-  return codec === 'PCMU' ? ulawEncode(pcm) : alawEncode(pcm);
+function encode(codec: MaskableCodec, pcm: Int16Array, out: Uint8Array): Uint8Array {
+  return codec === 'PCMU' ? ulawEncode(pcm, out) : alawEncode(pcm, out);
+}
+
+/** Cardline is the source on each leg: the far end's CSRCs are not forwarded (shared, never written). */
+const NO_CSRCS: number[] = [];
+
+/**
+ * Per-relay scratch buffers for the hot path (decode → mask → encode), grown to the largest payload seen: no
+ * allocation per packet. Safe to reuse because `serializeRtp` copies the payload into the datagram synchronously.
+ */
+class Scratch {
+  pcm = new Int16Array(160);
+  masked = new Int16Array(160);
+  bytes = new Uint8Array(160);
+
+  fit(samples: number): void {
+    if (this.pcm.length >= samples) return;
+    this.pcm = new Int16Array(samples);
+    this.masked = new Int16Array(samples);
+    this.bytes = new Uint8Array(samples);
+  }
 }
 
 /** Largest timestamp gap (samples) bridged with silence in the masker; beyond it the masker restarts. */
@@ -177,6 +197,7 @@ export class MediaRelay {
   #reorder: ReorderBuffer<RtpPacket>;
   #reorderSsrc: number | null = null;
   readonly #events = new TelephoneEventReceiver();
+  readonly #scratch = new Scratch();
   #closed: Promise<void> | null = null;
   readonly #stats: MediaRelayStats = emptyRelayStats();
 
@@ -271,7 +292,8 @@ export class MediaRelay {
     let packet: RtpPacket;
     try {
       const plain = media.srtp ? media.srtp.inbound.unprotectRtp(msg) : msg;
-      packet = parseRtp(plain, { copy: true });
+      // No copy: node:dgram hands each datagram its own buffer, and unprotectRtp returns a new one.
+      packet = parseRtp(plain, { copy: false });
     } catch {
       stats.rejected++;
       return;
@@ -322,7 +344,7 @@ export class MediaRelay {
         stats.dropped++;
         return;
       }
-      this.#send(this.agent, { ...p, payloadType: agentMedia.telephoneEventPayloadType }, now, stats);
+      this.#send(this.agent, p, agentMedia.telephoneEventPayloadType, p.payload, now, stats);
       return;
     }
     const codec = codecOf(p.payloadType, callerMedia);
@@ -333,17 +355,19 @@ export class MediaRelay {
     }
     let payload: Uint8Array;
     if (this.#secure) {
-      payload = encode(agentMedia.codec, this.#mask(decode(codec, p.payload), p.timestamp));
+      const sc = this.#scratch;
+      sc.fit(p.payload.length);
+      payload = encode(agentMedia.codec, this.#mask(decode(codec, p.payload, sc.pcm), p.timestamp, sc.masked), sc.bytes);
     } else if (codec === agentMedia.codec) {
       payload = p.payload; // pass-through, bit-exact
     } else {
-      payload = encode(agentMedia.codec, decode(codec, p.payload));
+      payload = this.#transcode(codec, agentMedia.codec, p.payload);
     }
-    this.#send(this.agent, { ...p, payloadType: agentMedia.payloadType, payload }, now, stats);
+    this.#send(this.agent, p, agentMedia.payloadType, payload, now, stats);
   }
 
   /** Masks one packet's audio; output for timestamp T is the input for T − delay (see file comment). */
-  #mask(pcm: Int16Array, timestamp: number): Int16Array {
+  #mask(pcm: Int16Array, timestamp: number, out: Int16Array): Int16Array {
     let masker = this.#masker;
     if (!masker || this.#maskerNextTs === null) {
       masker = this.#masker = this.#newMasker();
@@ -356,7 +380,13 @@ export class MediaRelay {
       }
     }
     this.#maskerNextTs = (timestamp + pcm.length) >>> 0;
-    return masker.process(pcm);
+    return masker.process(pcm, out);
+  }
+
+  #transcode(from: MaskableCodec, to: MaskableCodec, bytes: Uint8Array): Uint8Array {
+    const sc = this.#scratch;
+    sc.fit(bytes.length);
+    return encode(to, decode(from, bytes, sc.pcm), sc.bytes);
   }
 
   #newMasker(): DtmfMasker {
@@ -392,7 +422,7 @@ export class MediaRelay {
         stats.dropped++;
         return;
       }
-      this.#send(this.caller, { ...p, payloadType: callerMedia.telephoneEventPayloadType }, now, stats);
+      this.#send(this.caller, p, callerMedia.telephoneEventPayloadType, p.payload, now, stats);
       return;
     }
     const codec = codecOf(p.payloadType, agentMedia);
@@ -401,13 +431,14 @@ export class MediaRelay {
       stats.dropped++;
       return;
     }
-    const payload = codec === callerMedia.codec ? p.payload : encode(callerMedia.codec, decode(codec, p.payload));
-    this.#send(this.caller, { ...p, payloadType: callerMedia.payloadType, payload }, now, stats);
+    const payload = codec === callerMedia.codec ? p.payload : this.#transcode(codec, callerMedia.codec, p.payload);
+    this.#send(this.caller, p, callerMedia.payloadType, payload, now, stats);
   }
 
   // ---- sending ------------------------------------------------------------------------------------------
 
-  #send(to: Leg, p: RtpPacket, now: number, stats: DirectionStats): void {
+  /** Sends `p`'s audio/event as `payloadType` with `payload` on leg `to`, under that leg's SSRC/sequence/timestamp. */
+  #send(to: Leg, p: RtpPacket, payloadType: number, payload: Uint8Array, now: number, stats: DirectionStats): void {
     const dest = to.destination;
     if (!dest || !to.media) {
       to.rewriter.skip(p);
@@ -416,8 +447,10 @@ export class MediaRelay {
     }
     const h = to.rewriter.rewrite(p, now);
     // Cardline is the source on this leg: CSRCs and header extensions of the far end are not forwarded.
-    const out: RtpPacket = { ...p, ...h, csrcs: [], extension: null, paddingLength: 0 };
-    let bytes = serializeRtp(out);
+    let bytes = serializeRtp({
+      marker: h.marker, payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc,
+      csrcs: NO_CSRCS, extension: null, payload, paddingLength: 0,
+    });
     if (to.media.srtp) bytes = to.media.srtp.outbound.protectRtp(bytes);
     try {
       to.pair.rtp.send(bytes, dest.port, dest.address);
