@@ -18,6 +18,7 @@ export const UserSchema = Type.Object({
   role: UserRoleSchema,
   merchantId: Nullable(Type.String()),
   teamId: Nullable(Type.String()),
+  sipUri: Nullable(Type.String({ description: "the agent's SIP identity (sip:user@host), matched against the gateway's agent leg" })),
   mfaRequired: Type.Boolean(),
   mfaEnrolled: Type.Boolean(),
   disabled: Type.Boolean(),

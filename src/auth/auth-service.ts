@@ -14,7 +14,7 @@ import { ACCOUNT_THROTTLE, accountSubject, IP_THROTTLE, ipSubject, LoginThrottle
 import { randomId } from './tokens.ts';
 import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 import {
-  checkScopeId, effectiveMfaRequired, loginSubjectName, normalizeUsername, rowToUser, UserRepository, type User, type UserFilter, type UserRow,
+  checkScopeId, checkSipIdentity, effectiveMfaRequired, loginSubjectName, normalizeUsername, rowToUser, UserRepository, type User, type UserFilter, type UserRow,
 } from './users.ts';
 
 /**
@@ -83,6 +83,8 @@ export interface NewUser {
   teamId?: string | null;
   displayName?: string | null;
   email?: string | null;
+  /** the agent's SIP identity (`sip:user@host`) */
+  sipUri?: string | null;
   /** default: settings.mfaDefault (forced on for admin and supervisor) */
   mfaRequired?: boolean;
 }
@@ -93,6 +95,7 @@ export interface UserPatch {
   teamId?: string | null;
   displayName?: string | null;
   email?: string | null;
+  sipUri?: string | null;
   mfaRequired?: boolean;
   disabled?: boolean;
 }
@@ -169,12 +172,13 @@ export class AuthService {
       last_login_at: null,
       created_at: now,
       updated_at: now,
+      sip_uri: checkSipIdentity(n.sipUri),
     };
     await this.users.insert(row);
     const user = rowToUser(row);
     await this.#audit.append({
       ...this.#who(ctx), action: 'user.create', outcome: 'success', target: { kind: 'user', id: user.id }, merchantId: user.merchantId,
-      detail: { username: user.username, role: user.role, teamId: user.teamId, mfaRequired: user.mfaRequired },
+      detail: { username: user.username, role: user.role, teamId: user.teamId, mfaRequired: user.mfaRequired, sipUri: user.sipUri },
     });
     return user;
   }
@@ -208,6 +212,7 @@ export class AuthService {
     if (p.teamId !== undefined) { set.team_id = checkScopeId(p.teamId, 'teamId'); changed.teamId = set.team_id; }
     if (p.displayName !== undefined) { set.display_name = p.displayName?.slice(0, 128) ?? null; changed.displayName = set.display_name; }
     if (p.email !== undefined) { set.email = p.email; changed.email = p.email; }
+    if (p.sipUri !== undefined) { set.sip_uri = checkSipIdentity(p.sipUri); changed.sipUri = set.sip_uri; }
     if (p.mfaRequired !== undefined || p.role !== undefined) {
       const flag = p.mfaRequired ?? row.mfa_required === 1;
       set.mfa_required = effectiveMfaRequired(role, flag) ? 1 : 0;

@@ -15,7 +15,7 @@ export {
 } from './auth-service.ts';
 export { ApiKeyService, API_KEY_PREFIX, type ApiKeyInfo, type AuthenticatedKey, type IssuedApiKey } from './api-keys.ts';
 export { LoginSessions, type CreatedSession, type LoginSessionRow, type SessionKind, type SessionTimeouts } from './login-sessions.ts';
-export { normalizeUsername, rowToUser, UserRepository, type User, type UserFilter } from './users.ts';
+export { checkSipIdentity, normalizeUsername, rowToUser, UserRepository, type User, type UserFilter } from './users.ts';
 export { DEFAULT_SCRYPT, hashPassword, needsRehash, verifyPassword, validateScryptParams, type ScryptParams } from './password-hash.ts';
 export { assertPasswordPolicy, commonPasswords, passwordProblems, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordContext, type PolicyReason } from './password-policy.ts';
 export { base32Decode, base32Encode, generateTotpSecret, hotp, otpauthUri, totp, totpStep, verifyTotp, TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp.ts';

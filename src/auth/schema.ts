@@ -28,6 +28,8 @@ export interface UsersTable {
   last_login_at: Iso | null;
   created_at: Iso;
   updated_at: Iso;
+  /** the agent's SIP identity, canonical `sip:user@host` (migration 0004); null = none */
+  sip_uri: string | null;
 }
 
 export interface RecoveryCodesTable {
@@ -84,10 +86,25 @@ export interface AuthThrottleTable {
   locked_until: Iso | null;
 }
 
+/** One-time tokens that open the embedded agent panel (migration 0004). */
+export interface EmbedTokensTable {
+  id: string;
+  /** SHA-256 of the token, hex */
+  token_hash: string;
+  user_id: string;
+  /** who minted it: `usr_…` or `key:…` */
+  created_by: string | null;
+  created_at: Iso;
+  expires_at: Iso;
+  /** set by the one exchange that succeeds */
+  used_at: Iso | null;
+}
+
 export interface AuthDatabase {
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
   auth_sessions: AuthSessionsTable;
   api_keys: ApiKeysTable;
   auth_throttle: AuthThrottleTable;
+  embed_tokens: EmbedTokensTable;
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { CardlineError } from '../errors/index.ts';
+import { formatSipIdentity, parseSipIdentity } from '../sip/index.ts';
 import { isUserRole, MFA_MANDATORY_ROLES, type UserRole } from './permissions.ts';
 import type { AuthDatabase, UsersTable } from './schema.ts';
 
@@ -12,6 +13,8 @@ export interface User {
   role: UserRole;
   merchantId: string | null;
   teamId: string | null;
+  /** the agent's SIP identity (`sip:user@host`) matched against the gateway's calls ("my current call"); null = none */
+  sipUri: string | null;
   /** MFA demanded at login: always for admin and supervisor, per user (default on) for agents and auditors */
   mfaRequired: boolean;
   mfaEnrolled: boolean;
@@ -45,6 +48,19 @@ export function checkScopeId(v: string | null | undefined, what: string): string
   return v;
 }
 
+/**
+ * A SIP identity as stored: canonical `sip:user@host` (scheme, port and parameters dropped; see
+ * src/sip/messages/sip-identity.ts for why). null/undefined/'' clear it; anything unparseable is a `usage` error.
+ */
+export function checkSipIdentity(v: string | null | undefined): string | null {
+  if (v === null || v === undefined || v.trim() === '') return null;
+  try {
+    return formatSipIdentity(parseSipIdentity(v));
+  } catch {
+    throw new CardlineError('usage', 'sipUri must be a SIP URI with a user part, e.g. sip:alice@pbx.example.com');
+  }
+}
+
 /** MFA is never optional for the roles that can change who may do what or see a team's activity. */
 export function effectiveMfaRequired(role: UserRole, flag: boolean): boolean {
   return MFA_MANDATORY_ROLES.has(role) || flag;
@@ -60,6 +76,7 @@ export function rowToUser(r: UserRow): User {
     role: r.role,
     merchantId: r.merchant_id,
     teamId: r.team_id,
+    sipUri: r.sip_uri ?? null,
     mfaRequired: effectiveMfaRequired(r.role, r.mfa_required === 1),
     mfaEnrolled: r.totp_secret_enc !== null,
     disabled: r.disabled === 1,
@@ -99,6 +116,11 @@ export class UserRepository {
     if (f.teamId !== undefined) q = q.where('team_id', '=', f.teamId);
     if (f.role !== undefined) q = q.where('role', '=', f.role);
     return q.orderBy('username', 'asc').limit(Math.min(f.limit ?? 1000, 10_000)).execute();
+  }
+
+  /** Users who have a SIP identity (to find whose call a call leg is). */
+  async withSipIdentity(): Promise<UserRow[]> {
+    return this.#db.selectFrom('users').selectAll().where('sip_uri', 'is not', null).execute();
   }
 
   async count(): Promise<number> {

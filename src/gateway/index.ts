@@ -2,7 +2,7 @@
  * The media gateway's public face (house style 1): the B2BUA, its call registry and the per-call RTP relay.
  */
 export { B2bua, mapFailure, type B2buaOptions, type RouteRule } from './b2bua.ts';
-export { CallSchema, registerCallRoutes, type SessionLookup } from './http-routes.ts';
+export { CallSchema, isCallOf, registerCallRoutes, type CallAccess, type SessionLookup } from './http-routes.ts';
 export { PaymentDigitBinder, type DigitBinderStats, type DigitFeeder } from './session-binding.ts';
 export { routeRulesFromConfig, startGateway, type GatewayConfig, type RunningGateway } from './start-gateway.ts';
 export { isDtmfInfoType, MAX_INFO_DTMF_BODY, parseInfoDtmf } from './info-dtmf.ts';

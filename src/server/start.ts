@@ -11,6 +11,7 @@ import { openStore, sqlitePathIn } from '../store/index.ts';
 import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
 import { applyConnectorSettings, settingsDefaultsFromConfig, SettingsStore, type SettingsDatabase } from '../settings/index.ts';
 import type { Kysely } from 'kysely';
+import { securityCallAccess } from './call-access.ts';
 
 /**
  * Composition root: data directory → first-start secrets → store (migrated) → identity, audit and billing
@@ -98,7 +99,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
       // A call's secure digits go only to the payment session bound by POST /v1/calls/:id/secure.
       const binder = new PaymentDigitBinder(payments, { onError: (callId, code) => logger.warn({ callId, code }, 'secure digit not accepted by the bound session') });
       gateway = await startGateway(config.gateway, { logger, onSecureDigit: binder.sink });
-      registerCallRoutes(app, gateway.b2bua.registry, payments);
+      registerCallRoutes(app, gateway.b2bua.registry, payments, securityCallAccess(security.auth, payments));
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

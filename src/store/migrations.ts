@@ -313,11 +313,38 @@ const m0003Settings: Migration = {
   },
 };
 
+/**
+ * Issue 7: a user's SIP identity (the agent's address of record, matched against the gateway's agent leg to find
+ * "my current call") and one-time embed tokens (an iframe of the agent panel in a CRM exchanges one for a login
+ * session; only SHA-256 of the token is kept, like login sessions and API keys).
+ */
+const m0004SipIdentityEmbedTokens: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('users').addColumn('sip_uri', 'text').execute();
+    await db.schema
+      .createTable('embed_tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('used_at', 'text')
+      .execute();
+    await db.schema.createIndex('embed_tokens_expires_ix').on('embed_tokens').column('expires_at').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('embed_tokens').execute();
+    await db.schema.alterTable('users').dropColumn('sip_uri').execute();
+  },
+};
+
 /** Every migration, by name; append only. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': m0001Initial,
   '0002-auth-audit-billing': m0002AuthAuditBilling,
   '0003-settings': m0003Settings,
+  '0004-sip-identity-embed-tokens': m0004SipIdentityEmbedTokens,
 });
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -13,6 +13,8 @@ import { ctxOf, IdParams, OkBody } from './request-context.ts';
 const Role = Type.Union([Type.Literal('agent'), Type.Literal('supervisor'), Type.Literal('admin'), Type.Literal('auditor')]);
 const Scope = Type.Union([Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$' }), Type.Null()]);
 
+const SipIdentity = Type.Union([Type.String({ maxLength: 256, description: 'SIP identity, e.g. sip:alice@pbx.example.com (stored as sip:user@host); null clears it' }), Type.Null()]);
+
 const CreateUserBody = Type.Object({
   username: Type.String({ minLength: 2, maxLength: 64 }),
   password: Type.String({ minLength: 1, maxLength: 1024, description: 'initial password (policy applies); hand it over out of band' }),
@@ -21,6 +23,7 @@ const CreateUserBody = Type.Object({
   teamId: Type.Optional(Scope),
   displayName: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
   email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
+  sipUri: Type.Optional(SipIdentity),
   mfaRequired: Type.Optional(Type.Boolean({ description: 'agents and auditors: default on; admin and supervisor: always on' })),
 }, { additionalProperties: false });
 
@@ -30,6 +33,7 @@ const PatchUserBody = Type.Object({
   teamId: Type.Optional(Scope),
   displayName: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
   email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
+  sipUri: Type.Optional(SipIdentity),
   mfaRequired: Type.Optional(Type.Boolean()),
   disabled: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false, minProperties: 1 });
@@ -98,7 +102,7 @@ export function registerUserRoutes(app: FastifyInstance, security: Security): vo
 
   app.patch('/v1/users/:id', {
     config: { permission: 'users:write' },
-    schema: { summary: 'Change role, team, merchant, MFA requirement or status', tags, params: IdParams, body: PatchUserBody, response: { 200: Type.Ref('User') } },
+    schema: { summary: 'Change role, team, merchant, SIP identity, MFA requirement or status', tags, params: IdParams, body: PatchUserBody, response: { 200: Type.Ref('User') } },
   }, async (request: IdReq<Static<typeof PatchUserBody>>) => {
     await scopedUser(request, request.params.id);
     checkMerchantAssignment(request.principal, request.body.merchantId);

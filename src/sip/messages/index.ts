@@ -14,6 +14,9 @@ export {
   DEFAULT_MAX_MESSAGE_SIZE, parseSipMessage, salvageRequest, type ParseSipOptions, type SalvagedRequest,
 } from './parse-sip-message.ts';
 export { serializeSipMessage } from './serialize-sip-message.ts';
+export {
+  formatSipIdentity, parseSipIdentity, sameSipIdentity, SIP_IDENTITY_MAX, type SipIdentity,
+} from './sip-identity.ts';
 export { SipHeaders, type HeaderEntry } from './sip-headers.ts';
 export { SIP_VERSION, SipRequest, SipResponse, type SipMessage } from './sip-message.ts';
 export { isSipParseError, SipParseError, type SipParseErrorCode } from './sip-parse-error.ts';
