@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { CLIENT_ROUTES, routeUrl, type RouteSpec } from '../../web/src/api-routes.ts';
+import { CallRegistry, registerCallRoutes } from '../../src/gateway/index.ts';
 import { startSecureServer, type SecureServer } from '../auth/helpers.ts';
 
 /**
@@ -31,7 +32,8 @@ describe('API client ↔ OpenAPI document', { timeout: 60_000 }, () => {
   let doc: OpenApi;
 
   before(async () => {
-    s = await startSecureServer({ settings: true, build: { console: true } });
+    // the calls routes exist when the media gateway runs: registered here over an empty registry
+    s = await startSecureServer({ settings: true, build: { console: true }, routes: (app) => registerCallRoutes(app, new CallRegistry()) });
     const r = await fetch(`${s.url}/openapi.json`);
     assert.equal(r.status, 200);
     doc = await r.json() as OpenApi;

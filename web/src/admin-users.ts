@@ -22,6 +22,11 @@ export class AdminUsers extends LitElement {
     button.confirm { border-color: #b42318; background: #b42318; color: #fff; }
     button:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
     .off { color: #8a1c12; }
+    form.sip { margin-top: 0.4rem; }
+    form.sip label { display: block; font-size: 0.85rem; font-weight: 600; }
+    .inline { display: flex; gap: 0.4rem; }
+    .inline input { flex: 1; min-width: 0; font: inherit; font-size: 0.9rem; padding: 0.3rem 0.4rem; border: 1px solid #6b7280; border-radius: 6px; }
+    input:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
     .error { color: #8a1c12; font-weight: 600; }
     .note { color: #14532d; font-weight: 600; }
     .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
@@ -75,6 +80,30 @@ export class AdminUsers extends LitElement {
     });
   }
 
+  #saveSip(e: SubmitEvent, u: AdminUser): void {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('sip');
+    const v = input instanceof HTMLInputElement ? input.value.trim() : '';
+    this.#confirming = null;
+    void this.#run(async (c) => {
+      const saved = await c.setUserSipUri(u.id, v === '' ? null : v);
+      this.#note = saved.sipUri === null ? `${u.username} has no SIP identity` : `${u.username}'s SIP identity is ${saved.sipUri}`;
+    });
+  }
+
+  /** agents only: the SIP identity their calls are matched by ("Your current call") */
+  #sipForm(u: AdminUser): TemplateResult | typeof nothing {
+    if (u.role !== 'agent') return nothing;
+    const id = `sip-${u.id}`;
+    return html`<form class="sip" @submit=${(e: SubmitEvent) => this.#saveSip(e, u)}>
+      <label for=${id}>SIP identity <span class="sr-only">of ${u.username}</span></label>
+      <div class="inline">
+        <input id=${id} name="sip" .value=${u.sipUri ?? ''} placeholder="sip:alice@pbx.example.com" maxlength="256" autocomplete="off">
+        <button type="submit">Save <span class="sr-only">SIP identity of ${u.username}</span></button>
+      </div>
+    </form>`;
+  }
+
   #row(u: AdminUser): TemplateResult {
     return html`<li data-user=${u.username}>
       <div class="top"><span>${u.displayName ?? u.username}</span><span>${u.role}</span></div>
@@ -84,6 +113,7 @@ export class AdminUsers extends LitElement {
         <span>MFA ${u.mfaEnrolled ? 'enrolled' : u.mfaRequired ? 'required, not enrolled' : 'off'}</span>
         ${u.disabled ? html`<span class="off">Disabled</span>` : nothing}
       </div>
+      ${this.#sipForm(u)}
       <div class="actions">
         <button type="button" class=${this.#confirming === u.id ? 'confirm' : ''} @click=${() => this.#resetMfa(u)}>
           ${this.#confirming === u.id ? 'Confirm reset' : 'Reset MFA'} <span class="sr-only">for ${u.username}</span></button>

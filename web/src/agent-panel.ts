@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
-  ApiError, CardlineClient, type CardField, type ConsoleUser, type MaskedField, type MaskedSession, type SessionEvent,
+  ApiError, CardlineClient, type CardField, type ConsoleUser, type GatewayCall, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
 import { AdminUsers } from './admin-users.ts';
 import { AuditSearch } from './audit-search.ts';
@@ -22,6 +22,11 @@ if (customElements.get('cardline-supervisor-board') === undefined) customElement
 if (customElements.get('cardline-audit-search') === undefined) customElements.define('cardline-audit-search', AuditSearch);
 if (customElements.get('cardline-admin-users') === undefined) customElements.define('cardline-admin-users', AdminUsers);
 
+/** `sip:alice@example.com;tag=…` → `alice@example.com`: what the agent recognises. */
+function sipUser(uri: string): string {
+  return uri.replace(/^<|>$/g, '').replace(/^sips?:/i, '').replace(/[;?].*$/, '');
+}
+
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
 /** Keyboard shortcuts (Alt + key, by physical key so they work on any layout); shown beside each button. */
@@ -30,6 +35,7 @@ export const SHORTCUTS = {
   cancel: { code: 'KeyX', label: 'Alt+X' },
   newPayment: { code: 'KeyN', label: 'Alt+N' },
   signOut: { code: 'KeyL', label: 'Alt+L' },
+  refreshCalls: { code: 'KeyR', label: 'Alt+R' },
   /** re-capture the n-th field: Alt+1 … Alt+4 */
   recapture: ['Digit1', 'Digit2', 'Digit3', 'Digit4'],
 } as const;
@@ -79,6 +85,14 @@ export class AgentPanel extends LitElement {
     .field-error { color: #8a1c12; font-weight: 600; font-size: 0.9rem; margin: 0.25rem 0 0; }
     .small { font-size: 0.8rem; padding: 0.25rem 0.5rem; }
     .open { margin-top: 0.75rem; }
+    fieldset.calls { border: 1px solid #c9ced6; border-radius: 6px; margin: 0; padding: 0.25rem 0.6rem 0.5rem; }
+    legend { font-weight: 600; padding: 0 0.25rem; }
+    label.call { display: flex; gap: 0.5rem; align-items: flex-start; font-weight: 400; margin: 0.35rem 0; word-break: break-all; }
+    label.call input { width: auto; margin-top: 0.3rem; }
+    label.call.mine strong { color: #14532d; }
+    .call-meta { display: block; font-size: 0.85rem; color: #374151; }
+    .calls-empty { margin: 0.25rem 0; color: #374151; }
+    .calls-actions { margin-top: 0.25rem; }
     .open-item { display: flex; justify-content: space-between; align-items: center; gap: 0.5rem; padding: 0.3rem 0; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 0.75rem; margin: 0; }
     dt { font-weight: 600; }
@@ -97,6 +111,14 @@ export class AgentPanel extends LitElement {
   #ws: WebSocket | null = null;
   /** the agent's own payments still open (after a reload or a second tab) */
   #open: MaskedSession[] = [];
+  /** answered calls from the gateway, the agent's own first; null = no gateway here (a call id is typed) */
+  #calls: GatewayCall[] | null = null;
+  /** the call picked for the next payment (preselected: the agent's current call) */
+  #pick: string | null = null;
+  /** ids of the calls to the agent's own SIP identity */
+  #mine: ReadonlySet<string> = new Set();
+  #callsTimer: ReturnType<typeof setInterval> | null = null;
+  #noGateway = false;
   #focusPending = true;
   readonly #onKey = (e: KeyboardEvent) => { this.#shortcut(e); };
 
@@ -108,6 +130,7 @@ export class AgentPanel extends LitElement {
 
   override disconnectedCallback(): void {
     window.removeEventListener('keydown', this.#onKey);
+    this.#stopCalls();
     this.#closeStream();
     super.disconnectedCallback();
   }
@@ -124,7 +147,7 @@ export class AgentPanel extends LitElement {
     if (patch.view !== undefined && patch.view !== this.#view) {
       this.#view = patch.view;
       this.#focusPending = true;
-      if (patch.view === 'new') void this.#loadOpen();
+      if (patch.view === 'new') { void this.#loadOpen(); this.#startCalls(); } else this.#stopCalls();
     }
     this.requestUpdate();
   }
@@ -199,15 +222,65 @@ export class AgentPanel extends LitElement {
     const amountMinor = parseAmount(this.#value(form, 'amount'), currency);
     if (amountMinor === null) { this.#set({ error: 'Type the amount as a number, e.g. 19.99' }); return; }
     const reference = this.#value(form, 'reference');
-    const input = {
-      callId: this.#value(form, 'callId'), merchantId: this.#value(form, 'merchantId'), amountMinor, currency,
-      reference: reference === '' ? null : reference,
-    };
+    // a gateway call picked from the list is bound to the session; a typed call id is not (no gateway here)
+    const picked = this.#calls !== null && this.#pick !== null && this.#calls.some((c) => c.id === this.#pick) ? this.#pick : null;
+    const callId = picked ?? this.#value(form, 'callId');
+    if (callId === '') { this.#set({ error: 'Pick the call to take the payment for' }); return; }
+    const input = { callId, merchantId: this.#value(form, 'merchantId'), amountMinor, currency, reference: reference === '' ? null : reference };
     void this.#act(async () => {
       const s = await this.#client.createSession(input);
+      if (picked !== null) {
+        try {
+          // secure mode on, bound to this session: from now on the caller's keypad reaches only this payment
+          await this.#client.bindCall(picked, s.id);
+        } catch (err) {
+          // not bound, so no digit would ever arrive: end the payment rather than leave it waiting
+          await this.#client.cancel(s.id).catch(() => undefined);
+          throw err;
+        }
+      }
       this.#set({ session: s, view: 'live' });
       this.#openStream(s.id);
     });
+  }
+
+  /** The gateway's answered calls, the agent's own first (matched by SIP identity on the server: ?mine=1). */
+  async #loadCalls(): Promise<void> {
+    const shape = (c: GatewayCall[] | null) => (c === null || c.length === 0 ? 'typed' : 'list');
+    const before = shape(this.#calls);
+    if (this.#noGateway) return;
+    try {
+      const all = await this.#client.listCalls();
+      // no gateway on this server: asked once per page (a 404 each time would only fill the browser console)
+      if (all === null) { this.#noGateway = true; this.#stopCalls(); this.#calls = null; this.requestUpdate(); return; }
+      const mine = new Set((await this.#client.listCalls(true) ?? []).map((c) => c.id));
+      const answered = all.filter((c) => c.state === 'answered' && (c.paymentSessionId === null || !c.secure));
+      answered.sort((a, b) => Number(mine.has(b.id)) - Number(mine.has(a.id)) || (a.answeredAt ?? '').localeCompare(b.answeredAt ?? ''));
+      this.#calls = answered;
+      this.#mine = mine;
+      // keep the agent's own choice; else preselect its current call
+      if (this.#pick === null || !answered.some((c) => c.id === this.#pick)) this.#pick = answered.find((c) => mine.has(c.id))?.id ?? null;
+    } catch {
+      this.#calls = null;
+    }
+    this.requestUpdate();
+    // the list replacing the typed call id (or the reverse) removes the focused input: focus the new first one
+    await this.updateComplete;
+    if (this.#view === 'new' && before !== shape(this.#calls) && (this.shadowRoot?.activeElement ?? null) === null) this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+  }
+
+  /** The list follows the calls while the form is shown (a call may be answered while the agent types). */
+  #startCalls(): void {
+    this.#stopCalls();
+    this.#pick = null;
+    if (this.#noGateway) return;
+    void this.#loadCalls();
+    this.#callsTimer = setInterval(() => { void this.#loadCalls(); }, 5000);
+  }
+
+  #stopCalls(): void {
+    if (this.#callsTimer !== null) clearInterval(this.#callsTimer);
+    this.#callsTimer = null;
   }
 
   async #loadOpen(): Promise<void> {
@@ -294,6 +367,7 @@ export class AgentPanel extends LitElement {
     else if (e.code === SHORTCUTS.cancel.code) this.#cancel();
     else if (e.code === SHORTCUTS.newPayment.code) this.#newPayment();
     else if (e.code === SHORTCUTS.signOut.code) this.#signOut();
+    else if (e.code === SHORTCUTS.refreshCalls.code && this.#view === 'new') void this.#loadCalls();
     else if (n >= 0 && fields[n] !== undefined) this.#recapture(fields[n].field);
     else handled = false;
     if (handled) e.preventDefault();
@@ -356,8 +430,7 @@ export class AgentPanel extends LitElement {
     const merchant = this.#user?.merchantId ?? '';
     return html`<form @submit=${(e: SubmitEvent) => this.#onCreate(e)} aria-labelledby="new-h">
       <h1 id="new-h" tabindex="-1">New secure payment</h1>
-      <label for="callId">Call ID</label>
-      <input id="callId" name="callId" required maxlength="128" pattern="[A-Za-z0-9][A-Za-z0-9_.:@+\\-]*" data-autofocus>
+      ${this.#callPicker()}
       <div class="row2">
         <div><label for="amount">Amount</label><input id="amount" name="amount" inputmode="decimal" required maxlength="16"></div>
         <div><label for="currency">Currency</label>
@@ -376,6 +449,35 @@ export class AgentPanel extends LitElement {
         <button type="button" class="small" @click=${() => this.#resume(o)}>Resume <span class="sr-only">call ${o.callId}</span></button>
       </li>`)}</ul>
     </section>` : nothing}`;
+  }
+
+  /**
+   * With a gateway: its answered calls as radio buttons, "Your current call" first and preselected, a refresh
+   * button (Alt+R). Without one (or no call answered yet): the call id typed by hand.
+   */
+  #callPicker(): TemplateResult {
+    const calls = this.#calls;
+    const typed = html`<label for="callId">Call ID</label>
+      <input id="callId" name="callId" required maxlength="128" pattern="[A-Za-z0-9][A-Za-z0-9_.:@+\\-]*" data-autofocus>`;
+    if (calls === null) return typed;
+    const refresh = html`<button type="button" class="small" aria-keyshortcuts="Alt+R" @click=${() => { void this.#loadCalls(); }}>Refresh calls<kbd>${SHORTCUTS.refreshCalls.label}</kbd></button>`;
+    if (calls.length === 0) {
+      return html`<p class="calls-empty" data-testid="no-calls">No answered call right now — type the call ID, or refresh when the call is answered.</p>
+        <div class="actions calls-actions">${refresh}</div>${typed}`;
+    }
+    return html`<fieldset class="calls">
+      <legend>Call</legend>
+      ${calls.map((c, i) => {
+        const mine = this.#mine.has(c.id);
+        return html`<label class="call ${mine ? 'mine' : ''}" data-call=${c.id}>
+          <input type="radio" name="pick" .value=${c.id} .checked=${this.#pick === c.id} ?data-autofocus=${this.#pick === c.id || (this.#pick === null && i === 0)}
+            @change=${() => { this.#pick = c.id; this.requestUpdate(); }}>
+          <span><strong>${mine ? 'Your current call' : 'Call'}</strong> from ${sipUser(c.caller)}
+            <span class="call-meta">to ${sipUser(c.agent)}${c.answeredAt !== null ? html` · since ${c.answeredAt.slice(11, 16)}` : nothing}</span></span>
+        </label>`;
+      })}
+      <div class="actions calls-actions">${refresh}</div>
+    </fieldset>`;
   }
 
   #currentError(s: MaskedSession): string | null {

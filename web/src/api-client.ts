@@ -26,7 +26,23 @@ export type UserRole = Static<typeof UserRoleSchema>;
 /** a live event: the wire shape, with the session as the branded masked type */
 export type SessionEvent = Omit<WireSessionEvent, 'session'> & { session: MaskedSession };
 export type AdminUser = UserJson;
-export type ConsoleUser = Pick<UserJson, 'id' | 'username' | 'displayName' | 'role' | 'merchantId'>;
+export type ConsoleUser = Pick<UserJson, 'id' | 'username' | 'displayName' | 'role' | 'merchantId' | 'sipUri'>;
+
+/**
+ * A call anchored by the media gateway (`GET /v1/calls`, the server's CallSchema in src/gateway/http-routes.ts,
+ * written out here because that module is not DOM-free); no card data, no digits.
+ */
+export interface GatewayCall {
+  id: string;
+  caller: string;
+  callee: string;
+  agent: string;
+  state: 'routing' | 'ringing' | 'answered' | 'ended';
+  secure: boolean;
+  paymentSessionId: string | null;
+  startedAt: string;
+  answeredAt: string | null;
+}
 export type AuditEvent = AuditEventJson;
 export type AuditQuery = Omit<AuditQueryJson, 'targetId'>;
 export type AuditVerification = AuditVerifyJson;
@@ -163,6 +179,24 @@ export class CardlineClient {
   }
 
   /**
+   * Calls the media gateway anchors; `mine`: only those to the signed-in agent's SIP identity.
+   * null when this server runs no gateway (the route does not exist): payments then take a typed call id.
+   */
+  async listCalls(mine = false): Promise<GatewayCall[] | null> {
+    try {
+      return (await this.#request<{ calls: GatewayCall[] }>('listCalls', { query: { mine: mine ? 1 : undefined } })).calls;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Turns the call's secure mode on, bound to the payment session: the caller's keypad now goes only to it. */
+  bindCall(callId: string, sessionId: string): Promise<GatewayCall> {
+    return this.#request('secureCall', { params: { id: callId }, body: { on: true, sessionId } });
+  }
+
+  /**
    * Live masked events over WebSocket (cookie auth: same origin, so the browser sends the session cookie
    * with the upgrade). The first message is the current snapshot.
    */
@@ -182,12 +216,17 @@ export class CardlineClient {
     return (await this.#request<{ users: AdminUser[] }>('listUsers')).users;
   }
 
-  updateUser(id: string, patch: Partial<Pick<AdminUser, 'role' | 'teamId' | 'displayName' | 'mfaRequired' | 'disabled'>>): Promise<AdminUser> {
+  updateUser(id: string, patch: Partial<Pick<AdminUser, 'role' | 'teamId' | 'displayName' | 'sipUri' | 'mfaRequired' | 'disabled'>>): Promise<AdminUser> {
     return this.#request('updateUser', { params: { id }, body: patch });
   }
 
   setUserDisabled(id: string, disabled: boolean): Promise<AdminUser> {
     return this.updateUser(id, { disabled });
+  }
+
+  /** an agent's SIP identity (`sip:user@host`, null clears it): its calls become its "current call" */
+  setUserSipUri(id: string, sipUri: string | null): Promise<AdminUser> {
+    return this.updateUser(id, { sipUri });
   }
 
   async setUserPassword(id: string, password: string): Promise<void> {

@@ -44,6 +44,8 @@ export const CLIENT_ROUTES = {
   listConnectors: { method: 'GET', path: '/v1/settings/connectors' },
   setConnector: { method: 'PUT', path: '/v1/settings/connectors/{merchantId}' },
   removeConnector: { method: 'DELETE', path: '/v1/settings/connectors/{merchantId}' },
+  listCalls: { method: 'GET', path: '/v1/calls', query: ['mine'] },
+  secureCall: { method: 'POST', path: '/v1/calls/{id}/secure' },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof CLIENT_ROUTES;
