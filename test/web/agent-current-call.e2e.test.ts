@@ -91,7 +91,7 @@ describe('agent panel: your current call', { timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: /Secure payment £42\.50/ }).waitFor();
     const calls = (await (await fetch(`${s.url}/v1/calls`, { headers: s.auth })).json() as { calls: { id: string; agent: string; secure: boolean; paymentSessionId: string | null }[] }).calls;
     const bound = calls.find((c) => c.agent.startsWith('sip:alice@'));
-    assert.ok(bound !== undefined && bound.secure && bound.paymentSessionId !== null, 'secure mode on, bound to the session');
+    assert.ok(bound?.secure && bound.paymentSessionId !== null, 'secure mode on, bound to the session');
     assert.equal(calls.find((c) => c.agent.startsWith('sip:bob@'))?.secure, false);
     const session = await (await fetch(`${s.url}/v1/sessions/${bound.paymentSessionId}`, { headers: s.auth })).json() as { callId: string; createdBy: string };
     assert.deepEqual([session.callId, session.createdBy], [bound.id, alice.user.id]);
