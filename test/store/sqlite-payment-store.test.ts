@@ -35,7 +35,7 @@ describe('migrations', () => {
       raw.close();
       assert.deepEqual(tables.map((r) => r.name).filter((n) => !n.startsWith('sqlite_')),
         ['api_keys', 'audit_checkpoints', 'audit_events', 'auth_sessions', 'auth_throttle', 'cardline_migration', 'cardline_migration_lock',
-          'payment_sessions', 'price_plans', 'recovery_codes', 'secure_audio_usage', 'transactions', 'usage_records', 'users']);
+          'embed_tokens', 'payment_sessions', 'price_plans', 'recovery_codes', 'secure_audio_usage', 'settings', 'transactions', 'usage_records', 'users']);
     } finally { t.cleanup(); }
   });
 
