@@ -35,7 +35,7 @@ describe('route matrix', () => {
     assert.deepEqual(routes.map((r) => `${r.method} ${r.url}`).sort(), [
       'DELETE /v1/api-keys/:id',
       'GET /health', 'GET /openapi.json', 'GET /v1/api-keys', 'GET /v1/audit/events', 'GET /v1/audit/export', 'GET /v1/audit/verify',
-      'GET /v1/auth/me', 'GET /v1/billing/plans', 'GET /v1/billing/report', 'GET /v1/billing/report.csv',
+      'GET /v1/auth/me', 'GET /v1/billing/daily', 'GET /v1/billing/daily.csv', 'GET /v1/billing/plans', 'GET /v1/billing/report', 'GET /v1/billing/report.csv',
       'GET /v1/sessions', 'GET /v1/sessions/:id', 'GET /v1/sessions/:id/events', 'GET /v1/users', 'GET /v1/users/:id',
       'PATCH /v1/users/:id',
       'POST /v1/api-keys', 'POST /v1/api-keys/:id/rotate', 'POST /v1/auth/login', 'POST /v1/auth/logout', 'POST /v1/auth/mfa/confirm',
