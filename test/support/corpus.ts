@@ -179,6 +179,16 @@ async function speechClip(spec: SpeechSpec, bandLimit: boolean): Promise<Clip> {
   return { name: `espeak-ng ${spec.voice} -p ${spec.pitch} -s ${spec.speed}`, samples };
 }
 
+/**
+ * One utterance (espeak-ng, en-us by default), 8 kHz, peak -1 dBFS: a caller's turn in end-to-end call audio.
+ * Cached per text and voice.
+ */
+export async function say(text: string, opts: { voice?: string; pitch?: number; speed?: number } & SpeechOptions = {}): Promise<Int16Array> {
+  const spec: SpeechSpec = { voice: opts.voice ?? 'en-us', pitch: opts.pitch ?? 50, speed: opts.speed ?? 170, amplitude: 120, text };
+  const clips = await cached(`say:${JSON.stringify(spec)}:${opts.bandLimit ?? false}`, async () => [await speechClip(spec, opts.bandLimit ?? false)]);
+  return clips[0]?.samples ?? silence(0);
+}
+
 /** The speech corpus as separate clips (≈ 3 minutes in total), one per voice setting. */
 export function speechClips(opts: SpeechOptions = {}): Promise<Clip[]> {
   const bandLimit = opts.bandLimit ?? false;
