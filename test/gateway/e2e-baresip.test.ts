@@ -13,14 +13,14 @@
  * - SDES-SRTP on the caller leg (baresip `mediaenc=srtp-mand`), plain RTP to the agent, in-band card.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   BaresipCtrl, hasBaresip, heardAudio, HOST, type Phone, startPhone,
 } from './support/baresip.ts';
-import { assertHeardNoDigits, speechAndCard, speechOnly, writeWav } from './support/call-audio.ts';
+import { assertHeardNoDigits, cardTyping, speechOnly, writeWav } from './support/call-audio.ts';
 import {
   answeredCall, assertNoCardData, bindPayment, CARD_KEYS, calls, type CardlineUnderTest, dataFiles, readyAndSubmit,
   startGatewayCardline, until,
@@ -32,6 +32,8 @@ after(() => {
 });
 
 interface Rig {
+  /** the run's folder (the phones' folders and WAVs) */
+  root: string;
   cl: CardlineUnderTest;
   caller: Phone;
   agent: Phone;
@@ -54,7 +56,7 @@ async function rig(o: { source: Int16Array; srtp?: boolean }): Promise<Rig> {
   const agentCtrl = await BaresipCtrl.connect(agent.ctrlPort);
   let closing: Promise<void> | null = null;
   return {
-    cl, caller, agent, callerCtrl, agentCtrl,
+    root, cl, caller, agent, callerCtrl, agentCtrl,
     close() {
       closing ??= (async () => {
         callerCtrl.close();
@@ -80,27 +82,39 @@ function scan(r: Rig): void {
 }
 
 describe('end to end with baresip phones: the whole payment', { skip: !hasBaresip && 'baresip is not installed (scripts/system-deps.sh)', concurrency: true }, () => {
-  it('in-band tones: the agent hears zero digits, the bound session succeeds, no card data anywhere', { timeout: 90_000 }, async () => {
-    const { samples } = await speechAndCard();
-    const r = await rig({ source: samples });
+  /** The caller speaks, the agent binds the payment, the caller's microphone switches to keypad audio. */
+  async function inBandPayment(o: { srtp: boolean }): Promise<void> {
+    const r = await rig({ source: await speechOnly(40_000), srtp: o.srtp });
     try {
+      const card = writeWav(join(r.root, 'card.wav'), await cardTyping());
       assert.ok((await r.callerCtrl.command('dial', `sip:pay@${HOST}:${r.cl.sipPort}`)).ok);
       const call = await answeredCall(r.cl);
       const sessionId = await bindPayment(r.cl, call.id);
+      // "please type your card number now": the caller's microphone switches to the keypad audio
+      assert.ok((await r.callerCtrl.command('ausrc', `aufile,${card}`)).ok);
       const done = await readyAndSubmit(r.cl, sessionId);
       assert.ok(done.result?.token, 'a token came back');
       await r.callerCtrl.until('CALL_CLOSED', 30_000); // the caller hangs up when its microphone WAV ends
       await callOver(r);
       await r.close();
-      await assertHeardNoDigits(heardAudio(r.agent), samples.length / 8000 - 3);
+      await assertHeardNoDigits(heardAudio(r.agent), 8);
       assert.equal(r.agentCtrl.events.filter((e) => e.type.startsWith('CALL_DTMF')).length, 0);
+      if (o.srtp) {
+        // the caller leg really was SRTP: baresip says so in its log, and Cardline answered RTP/SAVP with a key
+        assert.match(readFileSync(r.caller.logFile, 'utf8'), /SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_(80|32)\)/);
+      }
       scan(r);
     } finally {
       await r.close();
     }
-  });
+  }
+
+  it('in-band tones: the agent hears zero digits, the bound session succeeds, no card data anywhere', { timeout: 90_000 }, () => inBandPayment({ srtp: false }));
+
+  it('SRTP (SDES) on the caller leg, plain RTP to the agent: in-band card masked, the session succeeds', { timeout: 90_000 }, () => inBandPayment({ srtp: true }));
+
   it('RFC 4733 from the caller: no telephone-event and no tone reaches the agent, the session succeeds', { timeout: 90_000 }, async () => {
-    const r = await rig({ source: await speechOnly(25_000) });
+    const r = await rig({ source: await speechOnly(60_000) }); // long: the test hangs up
     try {
       assert.ok((await r.callerCtrl.command('dial', `sip:pay@${HOST}:${r.cl.sipPort}`)).ok);
       const call = await answeredCall(r.cl);
@@ -110,6 +124,7 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
         assert.ok((await r.callerCtrl.command('sndcode', key)).ok);
         await new Promise((res) => setTimeout(res, 250));
       }
+      assert.equal(r.callerCtrl.events.filter((e) => e.type === 'CALL_CLOSED').length, 0, 'the call was still up while keying');
       await readyAndSubmit(r.cl, sessionId);
       // control: with secure mode off one key does reach the agent phone as a telephone-event
       assert.equal((await r.cl.api('POST', `/v1/calls/${call.id}/secure`, { on: false })).status, 200);

@@ -51,7 +51,7 @@ export interface Phone {
 export async function freeUdpRange(n: number): Promise<number> {
   const { createSocket } = await import('node:dgram');
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + 2 * Math.floor(Math.random() * 9000);
+    const base = 20000 + 2 * Math.floor(Math.random() * 6000); // below the ephemeral range (32768+) that port-0 binds use
     const sockets: Array<import('node:dgram').Socket> = [];
     let ok = true;
     for (let p = base; p < base + n && ok; p++) {

@@ -20,14 +20,17 @@ export async function speechOnly(tailMs: number): Promise<Int16Array> {
   return mix(s, whiteNoise(s.length, 120, 7));
 }
 
-/** Speech, then the card as in-band tones (90 ms on / 90 ms off, -10 dBm0), then speech; over room noise. */
-export async function speechAndCard(): Promise<{ samples: Int16Array; keysStartSample: number }> {
-  const before = concat(await say(GREETING), silence(4000));
+/**
+ * The card as in-band tones (90 ms on / 90 ms off, -10 dBm0) between a short pause and speech, over room noise: the
+ * caller's microphone once the agent has bound the payment (baresip switches to it with `ausrc`).
+ */
+export async function cardTyping(): Promise<Int16Array> {
+  const before = silence(2400);
   const entry = cardEntry({
     name: 'e2e', groups: [`${CARD.pan}#`, `${CARD.expiry}#`, `${CARD.cvv}#`], onMs: 90, offMs: 90, levelDbm0: -10,
     speechBefore: before, speechAfter: concat(silence(2400), await say(THANKS), silence(4000)),
   });
-  return { samples: mix(entry.input, whiteNoise(entry.input.length, 120, 5)), keysStartSample: entry.events[0]?.startSample ?? 0 };
+  return mix(entry.input, whiteNoise(entry.input.length, 120, 5));
 }
 
 export function writeWav(path: string, samples: Int16Array): string {

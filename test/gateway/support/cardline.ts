@@ -47,6 +47,8 @@ export interface CallView {
 export interface SessionView {
   id: string;
   state: string;
+  errorCode: string | null;
+  fields: Array<{ field: string; state: string; digitCount: number; attempts: number; errorCode: string | null }>;
   last4: string | null;
   brand: string | null;
   result: { status: string; token: string | null } | null;
@@ -142,7 +144,11 @@ export async function bindPayment(cl: CardlineUnderTest, callId: string): Promis
 export async function readyAndSubmit(cl: CardlineUnderTest, sessionId: string, ms = 30_000): Promise<SessionView> {
   const ready = await until('the payment session to be ready', async () => {
     const s = (await cl.api<SessionView>('GET', `/v1/sessions/${sessionId}`)).body;
-    if (s.state === 'failed' || s.state === 'cancelled' || s.state === 'expired') throw new Error(`the session ended ${s.state}`);
+    if (s.state === 'failed' || s.state === 'cancelled' || s.state === 'expired') {
+      // masked shape only: field states, digit counts, attempts, error codes
+      const fields = s.fields.map((f) => `${f.field} ${f.state} ${f.digitCount} digits, ${f.attempts} attempts, ${f.errorCode ?? '-'}`).join('; ');
+      throw new Error(`the session ended ${s.state} (${s.errorCode ?? '-'}): ${fields}`);
+    }
     return s.state === 'ready' ? s : undefined;
   }, ms);
   assert.deepEqual([ready.last4, ready.brand], [CARD.pan.slice(-4), 'visa']);
