@@ -20,7 +20,7 @@ import { after, describe, it } from 'node:test';
 import {
   BaresipCtrl, hasBaresip, heardAudio, HOST, type Phone, startPhone,
 } from './support/baresip.ts';
-import { assertHeardNoDigits, cardTyping, speechOnly, writeWav } from './support/call-audio.ts';
+import { agentSpeech, assertHeardNoDigits, cardTyping, speechOnly, writeWav } from './support/call-audio.ts';
 import {
   answeredCall, assertNoCardData, bindPayment, CARD_KEYS, calls, type CardlineUnderTest, dataFiles, readyAndSubmit,
   startGatewayCardline, until,
@@ -48,7 +48,10 @@ async function rig(o: { source: Int16Array; srtp?: boolean }): Promise<Rig> {
   roots.push(root);
   for (const d of ['caller', 'agent']) mkdirSync(join(root, d));
   const wav = writeWav(join(root, 'mic.wav'), o.source);
-  const agent = await startPhone({ dir: join(root, 'agent'), user: 'agent', autoAnswer: true, record: true, ctrl: true });
+  // the agent's microphone: a real-time source (with no source, baresip's alsa "null" device is read as fast as it
+  // goes, flooding the call with several times 50 packets/s)
+  const agentMic = writeWav(join(root, 'agent-mic.wav'), await agentSpeech());
+  const agent = await startPhone({ dir: join(root, 'agent'), user: 'agent', source: agentMic, autoAnswer: true, record: true, ctrl: true });
   const caller = await startPhone({ dir: join(root, 'caller'), user: 'caller', source: wav, ctrl: true, ...(o.srtp ? { srtp: true } : {}) });
   const cl = await startGatewayCardline({ target: `sip:agent@${HOST}:${agent.sipPort}` });
   const callerCtrl = await BaresipCtrl.connect(caller.ctrlPort);

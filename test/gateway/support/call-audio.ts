@@ -14,6 +14,12 @@ import { CARD } from './cardline.ts';
 export const GREETING = 'Hello, I would like to pay my bill please.';
 export const THANKS = 'Thank you, that is all.';
 
+/** The agent: a prompt, then a minute of quiet office noise (the agent phone's microphone). */
+export async function agentSpeech(): Promise<Int16Array> {
+  const s = concat(await say('Thank you. Please type your card number, then the hash key.', { voice: 'en-gb', pitch: 40 }), silence(60 * 8000));
+  return mix(s, whiteNoise(s.length, 80, 11));
+}
+
 /** Speech, `tailMs` of room noise, no digits: the microphone of a caller who keys by RFC 4733 or SIP INFO. */
 export async function speechOnly(tailMs: number): Promise<Int16Array> {
   const s = concat(await say(GREETING), silence(tailMs * 8), await say(THANKS));
