@@ -98,6 +98,8 @@ export const ConfigSchema = Type.Object({
       advertiseAddress: Type.Optional(Type.String({ minLength: 1, description: 'address written in SDP when it differs (e.g. binding 0.0.0.0)' })),
       minPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
       maxPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+      /** Cardline's own RTCP reports per leg (RFC 3550 §6.2: 5 s, randomised ±50 %); 0 = send none. Default 5000. */
+      rtcpIntervalMs: Type.Optional(Type.Union([Type.Literal(0), Type.Integer({ minimum: 1000, maximum: 60_000 })])),
     }, { additionalProperties: false }),
     routes: Type.Array(Type.Object({
       requestUri: Type.Optional(Type.String({ maxLength: 1000 })),

@@ -77,6 +77,8 @@ export interface B2buaOptions {
   maskMode?: MaskMode;
   /** CANCEL the agent leg after this long without an answer. */
   noAnswerTimeoutMs?: number;
+  /** Mean interval of Cardline's own RTCP reports on each leg (see MediaRelay); 0 = none. Default 5000. */
+  rtcpIntervalMs?: number;
   /** SRTP on the agent leg for routes that do not set their own. Default 'off'. */
   agentSrtp?: AgentSrtpMode;
   /** The secure sink of each call (later bound to its payment session). */
@@ -134,6 +136,7 @@ function legFromOfferer(n: NegotiatedAudio, srtp: LegMedia['srtp']): LegMedia {
   return {
     codec: n.codec, payloadType: n.offerer.codecPayloadType, telephoneEventPayloadType: n.offerer.telephoneEventPayloadType,
     remote: { address: n.offerer.address, port: n.offerer.port }, srtp,
+    rtcpRemote: { address: n.offerer.rtcpAddress, port: n.offerer.rtcpPort }, rtcpMux: n.offerer.rtcpMux,
   };
 }
 
@@ -229,6 +232,7 @@ export class B2bua {
         allocator: this.#o.allocator,
         secure: this.#o.secureByDefault ?? false,
         ...(this.#o.maskMode ? { maskMode: this.#o.maskMode } : {}),
+        ...(this.#o.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.#o.rtcpIntervalMs } : {}),
         onDigit: (digit, source) => this.#secureDigit(call, digit, source),
       });
     } catch (e) {
@@ -238,7 +242,7 @@ export class B2bua {
     const srtpMode = rule.agentSrtp ?? this.#o.agentSrtp ?? 'off';
     const agentOrigin0 = origin();
     const anchorAgent = (srtp: boolean): SessionDescription => rewriteForAnchor(offer, {
-      address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort,
+      address: this.#address, port: relay.agent.pair.rtpPort, rtcpPort: relay.agent.pair.rtcpPort, rtcpMux: true,
       srtp: srtp ? { crypto: agentCrypto() } : null, origin: agentOrigin0,
     });
     let agentOffer: SessionDescription;
@@ -313,6 +317,7 @@ export class B2bua {
         codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
         telephoneEventPayloadType: agentNeg.answerer.telephoneEventPayloadType,
         remote: { address: agentNeg.answerer.address, port: agentNeg.answerer.port }, srtp: srtpAsOfferer(agentNeg),
+        rtcpRemote: { address: agentNeg.answerer.rtcpAddress, port: agentNeg.answerer.rtcpPort }, rtcpMux: agentNeg.answerer.rtcpMux,
       };
       relay.configure(callerLeg, agentLeg);
     } catch {

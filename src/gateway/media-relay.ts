@@ -22,20 +22,30 @@
  * receives and from then on sends there and accepts only that source. Before that it sends to the address
  * from the leg's SDP.
  *
- * RTCP is TERMINATED, not relayed: incoming RTCP (on the RTCP port, or multiplexed per RFC 5761) is read and
- * discarded. Forwarding it would expose SSRCs and report blocks that no longer match the rewritten streams
- * (RFC 3550 §7.2 asks a translator to rewrite them consistently); Cardline does not yet send its own SR/RR.
+ * RTCP is TERMINATED, not relayed: forwarding it would expose SSRCs and report blocks that no longer match the
+ * rewritten streams (RFC 3550 §7.2 asks a translator to rewrite them consistently). Instead each leg is its own RTP
+ * session in which Cardline reports for itself (`RtcpReporter`): an SR for the stream it sends on that leg (its
+ * rewritten SSRC, counts, NTP/RTP timestamps) with a report block on what it receives from that leg (loss, jitter,
+ * LSR/DLSR from that leg's own SRs), SDES CNAME, and BYE at close (RFC 3550 §6.4, §6.5, §6.6). Reports go every
+ * `rtcpIntervalMs` randomised over [0.5, 1.5] × (RFC 3550 §6.3.1 without the bandwidth and member-count terms: two
+ * members, a fixed interval), the first after half of that (§6.2 "initial"), driven by one shared `TimerWheel` for
+ * all calls. They go to the leg's RTCP address (a=rtcp, RFC 3605, else RTP port + 1; then the latched source of its
+ * RTCP from the host its RTP comes from, RFC 4961), or on the RTP port when the leg negotiated rtcp-mux (RFC 5761
+ * §4; incoming RTCP is demultiplexed from RTP there). On an SRTP leg they are SRTCP (RFC 3711 §3.4) under the same
+ * SDES keys; incoming RTCP is authenticated and read for LSR, then dropped.
  *
  * Digits go ONLY to the `SecureDigitSink`. Nothing here logs; stats hold counts only.
  */
+import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import {
   alawDecode, alawEncode, DtmfMasker, type DtmfDigit, type MaskMode, ulawDecode, ulawEncode,
 } from '../dsp/index.ts';
 import {
-  looksLikeRtcp, parseRtp, ReorderBuffer, RtpStreamRewriter, serializeRtp, TelephoneEventReceiver,
-  type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
+  looksLikeRtcp, parseRtcp, parseRtp, ReorderBuffer, RtcpReporter, RtpStreamRewriter, serializeRtcp, serializeRtp,
+  TelephoneEventReceiver, type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
 } from '../media/index.ts';
+import { sharedTimerWheel, type TimerWheel, type WheelTimer } from './timer-wheel.ts';
 
 /** Where a secure digit came from: in-band tones found by the masker, RFC 4733 events, or SIP INFO (B2BUA). */
 export type SecureDigitSource = 'inband' | 'rfc4733' | 'sip-info';
@@ -59,6 +69,13 @@ export interface LegMedia {
   remote: RemoteAddress | null;
   /** SRTP on this leg: `inbound` unprotects what it sends us, `outbound` protects what we send it. */
   srtp?: { inbound: SrtpContext; outbound: SrtpContext } | null;
+  /**
+   * RTCP address from the leg's SDP (a=rtcp, RFC 3605, else RTP port + 1 — `negotiated()` works it out). Absent: no
+   * RTCP is sent on this leg until the far end's own RTCP shows where it listens (symmetric RTCP).
+   */
+  rtcpRemote?: RemoteAddress | null;
+  /** Both sides agreed on a=rtcp-mux (RFC 5761): RTCP shares the RTP port. */
+  rtcpMux?: boolean;
 }
 
 export interface MediaRelayOptions {
@@ -71,6 +88,12 @@ export interface MediaRelayOptions {
   now?: () => number;
   /** Reorder depth on the caller → agent path. Default 3 packets. */
   reorderDelayPackets?: number;
+  /** Mean interval of Cardline's own RTCP reports per leg; 0 sends none. Default 5000 (RFC 3550 §6.2 minimum). */
+  rtcpIntervalMs?: number;
+  /** Wall clock in Unix ms for the NTP timestamps of SRs (tests). Default Date.now. */
+  unixNow?: () => number;
+  /** Scheduler of the RTCP reports. Default one wheel shared by every relay. */
+  timerWheel?: TimerWheel;
 }
 
 export interface DirectionStats {
@@ -86,6 +109,10 @@ export interface MediaRelayStats {
   callerToAgent: DirectionStats;
   agentToCaller: DirectionStats;
   rtcpReceived: number;
+  /** RTCP compounds Cardline sent (both legs, BYE included). */
+  rtcpSent: number;
+  /** Incoming RTCP that failed SRTCP authentication or did not parse. */
+  rtcpRejected: number;
   /** Secure-sink callback threw (the relay keeps running). */
   sinkErrors: number;
   /** Digits delivered to the sink (count only). */
@@ -102,6 +129,11 @@ class Leg {
   media: LegMedia | null = null;
   latched: RemoteAddress | null = null;
   readonly rewriter = new RtpStreamRewriter(); // what WE send on this leg
+  /** Cardline's RTCP in this leg's RTP session (RFC 3550 §6); the CNAME is random per leg (RFC 7022 §4.2). */
+  readonly rtcp = new RtcpReporter({ cname: `${randomBytes(12).toString('base64url')}@cardline` });
+  /** Source of the far end's RTCP on the RTCP port (symmetric RTCP, RFC 4961). */
+  rtcpLatched: RemoteAddress | null = null;
+  reportTimer: WheelTimer | null = null;
 
   constructor(pair: RtpPortPair) {
     this.pair = pair;
@@ -109,6 +141,18 @@ class Leg {
 
   get destination(): RemoteAddress | null {
     return this.latched ?? this.media?.remote ?? null;
+  }
+
+  /** Where this leg's RTCP goes, and on which socket. */
+  get rtcpDestination(): { socket: dgram.Socket; to: RemoteAddress } | null {
+    const m = this.media;
+    if (!m) return null;
+    if (m.rtcpMux) {
+      const d = this.destination;
+      return d ? { socket: this.pair.rtp, to: d } : null;
+    }
+    const to = this.rtcpLatched ?? m.rtcpRemote ?? null;
+    return to && to.port > 0 && to.port <= 65535 ? { socket: this.pair.rtcp, to } : null;
   }
 
   /** Symmetric RTP: the first valid packet's source is the far end; others are refused. */
@@ -165,7 +209,10 @@ function newStats(): DirectionStats {
 
 /** All-zero relay stats (an accumulator for `addRelayStats`). */
 export function emptyRelayStats(): MediaRelayStats {
-  return { callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, sinkErrors: 0, secureDigits: 0, processingErrors: 0 };
+  return {
+    callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, rtcpSent: 0, rtcpRejected: 0, sinkErrors: 0, secureDigits: 0,
+    processingErrors: 0,
+  };
 }
 
 /** Adds `s` into `into` field by field (gateway-wide totals: metrics, `npm run bench:media`). */
@@ -177,6 +224,8 @@ export function addRelayStats(into: MediaRelayStats, s: MediaRelayStats): MediaR
     into[d].rejected += s[d].rejected;
   }
   into.rtcpReceived += s.rtcpReceived;
+  into.rtcpSent += s.rtcpSent;
+  into.rtcpRejected += s.rtcpRejected;
   into.sinkErrors += s.sinkErrors;
   into.secureDigits += s.secureDigits;
   into.processingErrors += s.processingErrors;
@@ -200,6 +249,9 @@ export class MediaRelay {
   readonly #scratch = new Scratch();
   #closed: Promise<void> | null = null;
   readonly #stats: MediaRelayStats = emptyRelayStats();
+  readonly #rtcpInterval: number;
+  readonly #unixNow: () => number;
+  readonly #wheel: TimerWheel;
 
   /** Binds both port pairs. The relay forwards nothing until `configure`. */
   static async open(o: MediaRelayOptions): Promise<MediaRelay> {
@@ -223,10 +275,13 @@ export class MediaRelay {
     this.#reorderDepth = o.reorderDelayPackets ?? 3;
     this.#reorder = new ReorderBuffer<RtpPacket>({ maxDelayPackets: this.#reorderDepth });
     this.#secure = o.secure ?? false;
+    this.#rtcpInterval = o.rtcpIntervalMs ?? 5000;
+    this.#unixNow = o.unixNow ?? Date.now;
+    this.#wheel = o.timerWheel ?? sharedTimerWheel;
     for (const side of ['caller', 'agent'] as const) {
       const leg = this.#leg(side);
       leg.pair.rtp.on('message', (msg, rinfo) => this.#onRtp(side, msg, rinfo));
-      leg.pair.rtcp.on('message', () => { this.#stats.rtcpReceived++; });
+      leg.pair.rtcp.on('message', (msg, rinfo) => this.#onRtcp(leg, msg, rinfo, false));
       // A send error (ICMP unreachable surfaced on some platforms) must not crash the process.
       leg.pair.rtp.on('error', () => {});
       leg.pair.rtcp.on('error', () => {});
@@ -238,8 +293,13 @@ export class MediaRelay {
     for (const [leg, media] of [[this.caller, caller], [this.agent, agent]] as const) {
       const before = leg.media?.remote;
       // a new far-end address in SDP (transfer, re-INVITE from elsewhere) re-opens symmetric-RTP latching
-      if (before && (before.address !== media.remote?.address || before.port !== media.remote?.port)) leg.latched = null;
+      if (before && (before.address !== media.remote?.address || before.port !== media.remote?.port)) {
+        leg.latched = null;
+        leg.rtcpLatched = null;
+      }
       leg.media = media;
+      // RFC 3550 §6.2: the first report after half the interval, then one per randomised interval
+      if (this.#rtcpInterval > 0 && !leg.reportTimer && !this.#closed) this.#scheduleReport(leg, 0.5);
     }
   }
 
@@ -264,12 +324,81 @@ export class MediaRelay {
     return this.#closed !== null;
   }
 
-  /** Closes both port pairs (idempotent). Pending telephone-events are delivered first in secure mode. */
+  /**
+   * Closes both port pairs (idempotent). Pending telephone-events are delivered first in secure mode; each leg that
+   * got media gets a last report with BYE (RFC 3550 §6.6) before its sockets close.
+   */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     if (this.#secure) this.#deliverEvents(this.#events.flush());
-    this.#closed = Promise.all([this.caller.pair.release(), this.agent.pair.release()]).then(() => undefined);
+    const byes: Array<Promise<void>> = [];
+    for (const leg of [this.caller, this.agent]) {
+      leg.reportTimer?.cancel();
+      leg.reportTimer = null;
+      if (this.#rtcpInterval > 0) byes.push(this.#sendReport(leg, true));
+    }
+    this.#closed = Promise.all(byes)
+      .then(() => Promise.all([this.caller.pair.release(), this.agent.pair.release()]))
+      .then(() => undefined);
     return this.#closed;
+  }
+
+  // ---- RTCP -------------------------------------------------------------------------------------------------
+
+  #scheduleReport(leg: Leg, scale: number): void {
+    const delay = this.#rtcpInterval * scale * (0.5 + Math.random()); // RFC 3550 §6.3.1: [0.5, 1.5] × T
+    leg.reportTimer = this.#wheel.schedule(delay, () => {
+      leg.reportTimer = null;
+      if (this.#closed) return;
+      void this.#sendReport(leg, false);
+      this.#scheduleReport(leg, 1);
+    });
+  }
+
+  /** Builds, protects (SRTCP) and sends this leg's compound; resolves when the datagram left (or failed). */
+  #sendReport(leg: Leg, bye: boolean): Promise<void> {
+    const dest = leg.rtcpDestination;
+    const media = leg.media;
+    if (!dest || !media) return Promise.resolve();
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeRtcp(leg.rtcp.report(leg.rewriter.ssrc, this.#now(), this.#unixNow(), { bye }));
+      if (media.srtp) bytes = media.srtp.outbound.protectRtcp(bytes);
+    } catch {
+      this.#stats.processingErrors++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      try {
+        dest.socket.send(bytes, dest.to.port, dest.to.address, (err) => {
+          if (!err) this.#stats.rtcpSent++;
+          resolve();
+        });
+      } catch {
+        resolve(); // the socket closed under us
+      }
+    });
+  }
+
+  /** Incoming RTCP (own port, or muxed on the RTP port): SRTCP-checked, parsed for LSR, then terminated. */
+  #onRtcp(leg: Leg, msg: Buffer, from: dgram.RemoteInfo, muxed: boolean): void {
+    this.#stats.rtcpReceived++;
+    const media = leg.media;
+    if (this.#closed || !media) return;
+    const latched = muxed ? leg.latched : leg.rtcpLatched;
+    if (latched && (latched.address !== from.address || latched.port !== from.port)) {
+      this.#stats.rtcpRejected++; // symmetric RTCP: only the far end we latched to
+      return;
+    }
+    try {
+      const plain = media.srtp ? media.srtp.inbound.unprotectRtcp(msg) : msg;
+      const packets = parseRtcp(plain);
+      // Latch (RFC 4961) only to the host the leg's RTP comes from: stray RTCP must not redirect our reports.
+      if (!muxed && !leg.rtcpLatched && leg.latched?.address === from.address) leg.rtcpLatched = { address: from.address, port: from.port };
+      leg.rtcp.rtcpReceived(packets, this.#now());
+    } catch {
+      this.#stats.rtcpRejected++;
+    }
   }
 
   #leg(side: Side): Leg {
@@ -286,7 +415,7 @@ export class MediaRelay {
       return;
     }
     if (looksLikeRtcp(msg)) { // RFC 5761 §4 demultiplexing: RTCP is terminated
-      this.#stats.rtcpReceived++;
+      this.#onRtcp(leg, msg, from, true);
       return;
     }
     let packet: RtpPacket;
@@ -303,6 +432,7 @@ export class MediaRelay {
       return;
     }
     stats.received++;
+    leg.rtcp.received(packet.ssrc, packet.sequenceNumber, packet.timestamp, this.#now());
     // Runs in a socket callback: anything thrown here would be an uncaught exception and end the process.
     try {
       if (side === 'caller') this.#fromCaller(packet);
@@ -459,6 +589,7 @@ export class MediaRelay {
       return;
     }
     stats.sent++;
+    to.rtcp.sent(h.timestamp, payload.length, now);
   }
 }
 

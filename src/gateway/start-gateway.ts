@@ -106,6 +106,7 @@ export async function startGateway(
     ...(g.maskMode ? { maskMode: g.maskMode } : {}),
     ...(g.noAnswerTimeoutMs ? { noAnswerTimeoutMs: g.noAnswerTimeoutMs } : {}),
     ...(g.agentSrtp ? { agentSrtp: g.agentSrtp } : {}),
+    ...(g.media.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: g.media.rtcpIntervalMs } : {}),
     ...(o.onSecureDigit ? { onSecureDigit: o.onSecureDigit } : {}),
   });
   let closed: Promise<void> | null = null;

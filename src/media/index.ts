@@ -23,6 +23,7 @@ export {
   type RtcpReportBlock, type RtcpSdes, type RtcpSdesChunk, type RtcpSdesItem, type RtcpSenderReport, type RtcpUnknown,
 } from './rtcp-packet.ts';
 export { MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, RtpSourceStats } from './rtp-source-stats.ts';
+export { ntpFromUnixMs, ntpMiddle32, RtcpReporter, type RtcpReporterOptions } from './rtcp-reporter.ts';
 export { ReorderBuffer, type ReorderBufferOptions, type ReorderStats } from './reorder-buffer.ts';
 export { RtpStreamRewriter, type RtpHeaderFields, type StreamRewriterOptions } from './stream-rewriter.ts';
 

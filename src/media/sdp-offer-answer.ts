@@ -179,6 +179,8 @@ export interface AnswerOptions {
   direction?: SdpDirection;
   /** ptime Cardline wants to receive; default the offer's, else 20. */
   ptime?: number;
+  /** Accept a=rtcp-mux when the offer has it (RFC 5761 §5.1.1). Default true. */
+  rtcpMux?: boolean;
   /** Randomness for SDES keys (tests); default crypto.randomBytes. */
   random?: (n: number) => Uint8Array;
 }
@@ -187,7 +189,9 @@ export interface MediaEndpoint {
   address: string;
   port: number;
   rtcpAddress: string;
+  /** Where this side receives RTCP: its RTP port when RTCP is multiplexed, else a=rtcp (RFC 3605) or RTP port + 1. */
   rtcpPort: number;
+  /** RTCP shares the RTP port: both the offer and the answer carry a=rtcp-mux (RFC 5761 §5.1.1). */
   rtcpMux: boolean;
   /** As written in this side's SDP. */
   direction: SdpDirection;
@@ -269,6 +273,7 @@ export function createAnswer(offer: SessionDescription, o: AnswerOptions): { ans
   lines.push({ type: 'a', value: `ptime:${ptime}` });
   lines.push({ type: 'a', value: dir });
   if (o.rtcpPort !== undefined) lines.push({ type: 'a', value: `rtcp:${o.rtcpPort}` });
+  if (info.rtcpMux && (o.rtcpMux ?? true)) lines.push({ type: 'a', value: 'rtcp-mux' });
   if (localCrypto) lines.push({ type: 'a', value: `crypto:${serializeCryptoAttribute(localCrypto)}` });
   const audio: SdpMedia = {
     media: 'audio', port: o.port, portCount: null, proto: info.secure ? 'RTP/SAVP' : 'RTP/AVP',
@@ -283,7 +288,7 @@ export function createAnswer(offer: SessionDescription, o: AnswerOptions): { ans
   return { answer, negotiated: negotiated(offer, answer) };
 }
 
-function endpoint(info: MediaInfo, codec: MaskableCodec, crypto: SdesCrypto | null, what: string): MediaEndpoint {
+function endpoint(info: MediaInfo, codec: MaskableCodec, crypto: SdesCrypto | null, mux: boolean, what: string): MediaEndpoint {
   const c = info.codecs.find((x) => maskable(x) === codec);
   if (!c) throw notAcceptable(`${what} does not list the chosen codec`);
   if (!info.connection) throw notAcceptable(`${what} has no connection address`);
@@ -291,8 +296,8 @@ function endpoint(info: MediaInfo, codec: MaskableCodec, crypto: SdesCrypto | nu
     address: info.connection.address,
     port: info.port,
     rtcpAddress: info.rtcp.address ?? info.connection.address,
-    rtcpPort: info.rtcpMux ? info.port : info.rtcp.port,
-    rtcpMux: info.rtcpMux,
+    rtcpPort: mux ? info.port : info.rtcp.port,
+    rtcpMux: mux,
     direction: info.direction,
     codecPayloadType: c.payloadType,
     telephoneEventPayloadType: info.codecs.find(isTelephoneEvent)?.payloadType ?? null,
@@ -336,8 +341,8 @@ export function negotiated(offerIn: string | SessionDescription, answerIn: strin
     mediaIndex: idx,
     codec,
     ptime: a.ptime ?? f.ptime,
-    offerer: endpoint(f, codec, offerCrypto, 'the offer'),
-    answerer: endpoint(a, codec, answerCrypto, 'the answer'),
+    offerer: endpoint(f, codec, offerCrypto, f.rtcpMux && a.rtcpMux, 'the offer'),
+    answerer: endpoint(a, codec, answerCrypto, f.rtcpMux && a.rtcpMux, 'the answer'),
     offererSends: sends(f.direction) && receives(a.direction),
     answererSends: sends(a.direction) && receives(f.direction),
     srtp,
