@@ -9,7 +9,8 @@
  *
  * Options: --calls 100,250,500,1000 (default) · --window S (seconds per window, default 20) · --rate R (calls/s,
  * default 100) · --cpu C (core for Cardline, default 1 when the machine has 2+ cores; "none" = not pinned) ·
- * --no-pass (masked window only) · --settle S (after the last call is answered, default 3).
+ * --no-pass (masked window only) · --settle S (after the last call is answered, default 3) · --profile (Cardline runs
+ * under `node --cpu-prof`; the profile of each N goes to its run directory and its top functions are printed).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -61,6 +62,7 @@ const WINDOW_S = positive('window', 20);
 const RATE = positive('rate', 100);
 const SETTLE_S = positive('settle', 3);
 const PASS = !process.argv.includes('--no-pass');
+const PROFILE = process.argv.includes('--profile');
 const CPU = ((): string | null => {
   const raw = argValue('cpu') ?? (cpus().length >= 2 ? '1' : 'none');
   if (raw === 'none') return null;
@@ -152,8 +154,8 @@ class GatewayProcess {
   }
 
   /** Starts gateway-runner.ts (under `taskset -c cpu` when given) and waits for its ready message. */
-  static async start(config: GatewayConfig, cpu: string | null): Promise<GatewayProcess> {
-    const nodeArgs = ['--expose-gc', '--import', 'tsx', join(HERE, 'gateway-runner.ts'), JSON.stringify(config)];
+  static async start(config: GatewayConfig, cpu: string | null, profileDir: string | null): Promise<GatewayProcess> {
+    const nodeArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--expose-gc', '--import', 'tsx', join(HERE, 'gateway-runner.ts'), JSON.stringify(config)];
     const child = cpu === null
       ? spawn(process.execPath, nodeArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
       : spawn('taskset', ['-c', cpu, process.execPath, ...nodeArgs], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
@@ -420,7 +422,7 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
       routes: [{ requestUri: '^sip:(bench|probe)@', target: `sip:agent@${HOST}:${uasPort}` }],
       secureByDefault: true,
       maskMode: 'tone',
-    }, CPU);
+    }, CPU, PROFILE ? dir('profile') : null);
     const uas = startSipp(['-sn', 'uas', '-i', HOST, '-p', String(uasPort), '-mi', HOST, '-mp', String(uasMedia), '-rtp_echo',
       '-nostdin', '-cp', String(cp1)], { cwd: dir('uas') });
     sipps.push(uas);
@@ -545,6 +547,31 @@ async function freePorts<K extends string>(names: readonly K[]): Promise<Record<
   return out;
 }
 
+/**
+ * Self time per function of the largest .cpuprofile in `dir` (the main thread; tsx's loader thread writes a small
+ * one too), top `k`, as "  12.3 %  name  file:line" lines. Idle time is left out of the shares.
+ */
+function profileSummary(dir: string, k: number): string[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, size: readFileSync(join(dir, f)).length })).sort((a, b) => b.size - a.size);
+  if (!files[0]) return [`  (no profile in ${dir})`];
+  interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+  const p = JSON.parse(readFileSync(join(dir, files[0].f), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const cf = byId.get(id)?.callFrame;
+    const dt = p.timeDeltas[i] ?? 0;
+    if (!cf || cf.functionName === '(idle)') return;
+    const key = `${cf.functionName || '(anonymous)'}  ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, k).map(([key, t]) => `  ${((100 * t) / total).toFixed(1).padStart(5)} %  ${key}`);
+}
+
 // ---- report -------------------------------------------------------------------------------------------------
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
@@ -640,3 +667,9 @@ process.stdout.write(`\n${table}\n`);
 writeFileSync(join(runDir, 'results.json'), JSON.stringify({ options: { CALLS, WINDOW_S, RATE, CPU, PASS }, results, rows }, null, 2));
 writeFileSync(join(runDir, 'table.txt'), `${table}\n`);
 process.stdout.write(`\nraw numbers: ${join(runDir, 'results.json')}\n`);
+if (PROFILE) {
+  for (const n of CALLS) {
+    const d = join(runDir, `n${n}-profile`);
+    process.stdout.write(`\nN=${n}: Cardline CPU profile (self time, idle excluded; whole run incl. setup) — ${d}\n${profileSummary(d, 20).join('\n')}\n`);
+  }
+}
