@@ -90,7 +90,7 @@ function rssBytes(pid: number): number {
  * Datagrams the kernel dropped because the socket's receive buffer was full, summed over the UDP sockets a process
  * holds (the `drops` column of /proc/net/udp for the socket inodes in /proc/<pid>/fd): loss before the process read.
  */
-function udpDrops(pid: number): number {
+function udpDrops(pid: number): Map<number, number> {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -100,12 +100,20 @@ function udpDrops(pid: number): number {
       // closed meanwhile
     }
   }
-  let drops = 0;
+  const byPort = new Map<number, number>(); // local port → drops
   for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length >= 13 && inodes.has(f[9] ?? '')) drops += Number(f[f.length - 1]);
+    if (f.length < 13 || !inodes.has(f[9] ?? '')) continue;
+    const port = Number.parseInt((f[1] ?? '').split(':')[1] ?? '', 16);
+    byPort.set(port, (byPort.get(port) ?? 0) + Number(f[f.length - 1]));
   }
-  return drops;
+  return byPort;
+}
+
+function sumDrops(m: Map<number, number>, ports?: ReadonlySet<number>): number {
+  let n = 0;
+  for (const [port, d] of m) if (!ports || ports.has(port)) n += d;
+  return n;
 }
 
 const T0 = Date.now();
@@ -128,7 +136,7 @@ interface StatsReply {
 }
 
 interface CallsReply {
-  calls: Array<{ callee: string; state: string; secure: boolean; callerRtpPort: number | null }>;
+  calls: Array<{ callee: string; state: string; secure: boolean; callerRtpPort: number | null; agentRtpPort: number | null }>;
 }
 
 class GatewayProcess {
@@ -359,8 +367,8 @@ interface Snapshot {
   t: number;
   cpu: number;
   stats: StatsReply;
-  drops: number;
-  echoDrops: number;
+  drops: Map<number, number>;
+  echoDrops: Map<number, number>;
 }
 
 interface WindowResult {
@@ -372,7 +380,10 @@ interface WindowResult {
   cpuSeconds: number;
   c2a: { received: number; sent: number; dropped: number; rejected: number };
   a2c: { received: number; sent: number; dropped: number; rejected: number };
+  /** Kernel receive-buffer drops on Cardline's sockets: all, the calls' caller-side RTP ports, agent-side ones. */
   kernelDrops: number;
+  kernelDropsCaller: number;
+  kernelDropsAgent: number;
   echoKernelDrops: number;
   processingErrors: number;
   probe: ProbeResult;
@@ -479,6 +490,9 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
       return { t: now(), cpu: cpuSeconds(gw!.pid), stats, drops: udpDrops(gw!.pid), echoDrops: udpDrops(uas.child.pid ?? 0) };
     };
     const window = async (mode: WindowResult['mode']): Promise<WindowResult> => {
+      const calls = (await gw!.request<CallsReply>('calls')).calls;
+      const callerPorts = new Set(calls.map((c) => c.callerRtpPort ?? 0));
+      const agentPorts = new Set(calls.map((c) => c.agentRtpPort ?? 0));
       const a = await snap();
       const p = await probe!.run(WINDOW_S * 1000);
       const b = await snap();
@@ -487,7 +501,10 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
         cpuSeconds: b.cpu - a.cpu,
         c2a: delta(a.stats.media.callerToAgent, b.stats.media.callerToAgent),
         a2c: delta(a.stats.media.agentToCaller, b.stats.media.agentToCaller),
-        kernelDrops: b.drops - a.drops, echoKernelDrops: b.echoDrops - a.echoDrops,
+        kernelDrops: sumDrops(b.drops) - sumDrops(a.drops),
+        kernelDropsCaller: sumDrops(b.drops, callerPorts) - sumDrops(a.drops, callerPorts),
+        kernelDropsAgent: sumDrops(b.drops, agentPorts) - sumDrops(a.drops, agentPorts),
+        echoKernelDrops: sumDrops(b.echoDrops) - sumDrops(a.echoDrops),
         processingErrors: b.stats.media.processingErrors - a.stats.media.processingErrors, probe: p,
       };
     };
@@ -598,12 +615,12 @@ interface Row {
 function rowOf(r: RunResult, w: WindowResult): Row {
   const relayed = w.c2a.sent + w.a2c.sent;
   const calls = Math.max(1, w.callsStart - 1);
-  // loss inside Cardline per direction: read but neither forwarded nor deliberately dropped, + kernel drops
-  // (attributed to the direction's share of what arrived: the drops column does not say which socket's leg)
-  const inC = w.c2a.received;
-  const inA = w.a2c.received;
-  const lostC = Math.max(0, w.c2a.received - w.c2a.sent - w.c2a.dropped);
-  const lostA = Math.max(0, w.a2c.received - w.a2c.sent - w.a2c.dropped);
+  // loss per direction: dropped by the kernel on that side's sockets (receive buffer full: Cardline fell behind),
+  // plus read but neither forwarded nor deliberately dropped (RFC 4733 events in secure mode, unknown payload types)
+  const inC = w.c2a.received + w.kernelDropsCaller;
+  const inA = w.a2c.received + w.kernelDropsAgent;
+  const lostC = w.kernelDropsCaller + Math.max(0, w.c2a.received - w.c2a.sent - w.c2a.dropped);
+  const lostA = w.kernelDropsAgent + Math.max(0, w.a2c.received - w.a2c.sent - w.a2c.dropped);
   const th = w.probe.through;
   const di = w.probe.direct;
   return {
