@@ -2,8 +2,10 @@
  * Real phones: a baresip caller whose "microphone" is a WAV (background noise plus a card number as in-band DTMF)
  * dials through Cardline's B2BUA to a baresip callee that records what it heard (sndfile). With secure mode on
  * (policy: every call) the callee's recording holds zero digits by Cardline's detector and by spandsp's, and the
- * call's secure sink got the whole card number. The control call with secure mode off proves the harness: there
- * the callee hears the digits.
+ * call's secure sink got the whole card number. The same with SRTP on the agent leg (a callee that takes only
+ * SDES-SRTP, RFC 4568, and Cardline requiring it there): the call connects only over SRTP, and what the callee
+ * decrypted and recorded holds zero digits. The control call with secure mode off proves the harness: there the
+ * callee hears the digits.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,7 +29,7 @@ const hasBaresip = spawnSync('baresip', ['-h']).error === undefined;
 const CARD = '4111111111111111';
 const dirs: string[] = [];
 
-function config(dir: string, o: { sipPort: number; rtp: [number, number]; source?: string; record?: string }): void {
+function config(dir: string, o: { sipPort: number; rtp: [number, number]; source?: string; record?: string; srtp?: boolean }): void {
   const lines = [
     'poll_method epoll', `net_interface ${HOST}`, `sip_listen ${HOST}:${o.sipPort}`,
     'audio_player alsa,null', 'audio_alert alsa,null',
@@ -35,6 +37,7 @@ function config(dir: string, o: { sipPort: number; rtp: [number, number]; source
     'ausrc_srate 8000', 'auplay_srate 8000', 'ausrc_channels 1', 'auplay_channels 1',
     `rtp_ports ${o.rtp[0]}-${o.rtp[1]}`, 'module_path /usr/lib/baresip/modules',
     'module g711.so', 'module alsa.so', 'module aufile.so', ...(o.record ? ['module sndfile.so', `snd_path ${o.record}`] : []),
+    ...(o.srtp ? ['module srtp.so'] : []),
     'module_tmp account.so', 'module_app menu.so',
   ];
   writeFileSync(join(dir, 'config'), `${lines.join('\n')}\n`);
@@ -54,7 +57,8 @@ after(() => {
 });
 
 describe('B2BUA with baresip phones', { skip: !hasBaresip && 'baresip is not installed (scripts/system-deps.sh)' }, () => {
-  async function call(secure: boolean): Promise<{ heard: Int16Array; digits: string }> {
+  /** `agentSrtp`: the callee takes SDES-SRTP only (mediaenc=srtp-mand) and Cardline requires it on the agent leg. */
+  async function call(secure: boolean, agentSrtp = false): Promise<{ heard: Int16Array; digits: string }> {
     const root = mkdtempSync(join(tmpdir(), 'cardline-baresip-'));
     dirs.push(root);
     const callerDir = join(root, 'caller');
@@ -69,10 +73,10 @@ describe('B2BUA with baresip phones', { skip: !hasBaresip && 'baresip is not ins
     writeFileSync(wav, serializeWav({ sampleRate: 8000, channels: [source] }));
     const calleePort = await freePort();
     const callerPort = await freePort();
-    const rtpBase = 30000 + (process.pid % 50) * 100 + (secure ? 0 : 50);
-    config(calleeDir, { sipPort: calleePort, rtp: [rtpBase, rtpBase + 19], record: rec });
+    const rtpBase = 30000 + (process.pid % 50) * 150 + (secure ? 0 : 50) + (agentSrtp ? 100 : 0);
+    config(calleeDir, { sipPort: calleePort, rtp: [rtpBase, rtpBase + 19], record: rec, srtp: agentSrtp });
     config(callerDir, { sipPort: callerPort, rtp: [rtpBase + 20, rtpBase + 39], source: wav });
-    writeFileSync(join(calleeDir, 'accounts'), `<sip:callee@${HOST}:${calleePort}>;regint=0;answermode=auto;audio_codecs=PCMU\n`);
+    writeFileSync(join(calleeDir, 'accounts'), `<sip:callee@${HOST}:${calleePort}>;regint=0;answermode=auto;audio_codecs=PCMU${agentSrtp ? ';mediaenc=srtp-mand' : ''}\n`);
     writeFileSync(join(callerDir, 'accounts'), `<sip:caller@${HOST}:${callerPort}>;regint=0;audio_codecs=PCMU\n`);
 
     const stack = new SipStack({ transports: [new UdpTransport({ address: HOST, port: 0 })] });
@@ -82,7 +86,7 @@ describe('B2BUA with baresip phones', { skip: !hasBaresip && 'baresip is not ins
     const allocator = new RtpPortAllocator({ address: HOST, minPort: mediaBase, maxPort: mediaBase + 9 });
     const digits: DtmfDigit[] = [];
     const b2bua = new B2bua({
-      ua, allocator, secureByDefault: secure,
+      ua, allocator, secureByDefault: secure, ...(agentSrtp ? { agentSrtp: 'sdes' as const } : {}),
       routes: [{ requestUri: /^sip:callee@/, target: `sip:callee@${HOST}:${calleePort}` }],
       onSecureDigit: (_call, d) => digits.push(d),
     });
@@ -115,6 +119,14 @@ describe('B2BUA with baresip phones', { skip: !hasBaresip && 'baresip is not ins
     assert.deepEqual(detectDtmf(heard), []);
     assert.deepEqual(await spandspDetect(heard), []);
     assert.deepEqual(await spandspDetect(heard, { sensitive: true }), []);
+    assert.equal(digits, CARD);
+  });
+
+  it('SRTP on the agent leg (baresip callee with mediaenc=srtp-mand, Cardline agentSrtp sdes): its decoded audio holds zero digits', async () => {
+    const { heard, digits } = await call(true, true);
+    assert.ok(heard.length > 8000 * 3, `the SRTP callee recorded ${heard.length} samples (the call needs SRTP to connect)`);
+    assert.deepEqual(detectDtmf(heard), []);
+    assert.deepEqual(await spandspDetect(heard), []);
     assert.equal(digits, CARD);
   });
 
