@@ -3,6 +3,7 @@ import {
   ApiError, CardlineClient, type CardField, type ConsoleUser, type GatewayCall, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
 import { AdminUsers } from './admin-users.ts';
+import { LiveStream, type StreamState } from './live-stream.ts';
 import { AuditSearch } from './audit-search.ts';
 import { SupervisorBoard } from './supervisor-board.ts';
 import {
@@ -97,6 +98,8 @@ export class AgentPanel extends LitElement {
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 0.75rem; margin: 0; }
     dt { font-weight: 600; }
     dd { margin: 0; word-break: break-all; }
+    .link { margin: 0; }
+    .link.down { margin: 0.5rem 0; padding: 0.45rem 0.6rem; border-radius: 6px; background: #fef9c3; color: #713f12; border: 1px solid #a16207; font-weight: 600; }
     .ok { color: #14532d; }
     .bad { color: #8a1c12; }
     .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
@@ -108,7 +111,9 @@ export class AgentPanel extends LitElement {
   #session: MaskedSession | null = null;
   #error: string | null = null;
   #busy = false;
-  #ws: WebSocket | null = null;
+  #stream: LiveStream | null = null;
+  /** the live stream's state: 'reconnecting' (and 'connecting' after a drop) is shown to the agent */
+  #link: { state: StreamState; attempt: number } = { state: 'closed', attempt: 0 };
   /** the agent's own payments still open (after a reload or a second tab) */
   #open: MaskedSession[] = [];
   /** answered calls from the gateway, the agent's own first; null = no gateway here (a call id is typed) */
@@ -301,17 +306,36 @@ export class AgentPanel extends LitElement {
 
   #openStream(id: string): void {
     this.#closeStream();
-    this.#ws = this.#client.events(id, (ev: SessionEvent) => { this.#apply(ev.session); }, (code) => {
-      this.#ws = null;
-      // 1000/1001: the session ended or the server stopped; anything else while live is worth saying
-      if (this.#view === 'live' && code !== 1000 && code !== 1001) this.#set({ error: 'Live updates stopped — reload the page' });
+    this.#stream = new LiveStream(this.#client.events(id), {
+      onMessage: (data) => {
+        const ev = data as Partial<SessionEvent>;
+        if (ev.session !== undefined && ev.session.id === id) this.#apply(ev.session);
+      },
+      onState: (state, attempt) => {
+        this.#link = { state, attempt };
+        this.requestUpdate();
+        // a drop that outlives a few retries may be a sign-in that ended (the upgrade is refused): ask once per try
+        if (state === 'reconnecting' && attempt >= 3) void this.#checkSignedIn();
+      },
     });
   }
 
+  async #checkSignedIn(): Promise<void> {
+    try {
+      await this.#client.me();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'unauthenticated') {
+        this.#closeStream();
+        this.#set({ view: 'login', user: null, session: null, error: errorText('csrf-failed') });
+      }
+    }
+  }
+
   #closeStream(): void {
-    const ws = this.#ws;
-    this.#ws = null;
-    ws?.close(1000);
+    const s = this.#stream;
+    this.#stream = null;
+    s?.stop();
+    this.#link = { state: 'closed', attempt: 0 };
   }
 
   /** Newest state wins: command answers and stream events may cross. */
@@ -512,6 +536,12 @@ export class AgentPanel extends LitElement {
     </li>`;
   }
 
+  /** after a drop, until the next snapshot arrives */
+  #reconnecting(): boolean {
+    const l = this.#link;
+    return l.state === 'reconnecting' || (l.state === 'connecting' && l.attempt > 0);
+  }
+
   #liveView(): TemplateResult {
     const s = this.#session;
     if (s === null) return html`<p>No payment</p>`;
@@ -520,6 +550,7 @@ export class AgentPanel extends LitElement {
     return html`<section aria-labelledby="live-h">
       <h1 id="live-h" tabindex="-1">Secure payment ${formatAmount(s.amountMinor, s.currency)}</h1>
       <p>Call ${s.callId}${s.reference !== null ? html` · Ref ${s.reference}` : nothing}</p>
+      <p class="link ${this.#reconnecting() ? 'down' : ''}" role="status" data-testid="connection">${this.#reconnecting() ? 'Connection lost — reconnecting to live updates…' : ''}</p>
       <p role="status" data-testid="status">${ready ? 'All details captured — press Pay' : s.state === 'submitting' ? 'Paying…' : s.currentField !== null ? `The caller is typing: ${FIELD_LABELS[s.currentField]}` : 'Waiting for the caller'}</p>
       <p class="field-error" role="status" data-testid="current-error">${err ?? ''}</p>
       <ol class="fields">${s.fields.map((f, i) => this.#fieldRow(f, i, s))}</ol>

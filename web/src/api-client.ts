@@ -16,6 +16,7 @@ import type {
 } from '../../src/api/back-office-schemas.ts';
 import type { ConnectorSettingInput, ConnectorSettingJson, MaskingPolicyInput, MaskingPolicyViewJson } from '../../src/settings/schemas.ts';
 import { CLIENT_ROUTES, routeUrl, type RouteName, type RouteQuery } from './api-routes.ts';
+import { isFinalClose, type StreamOpener } from './live-stream.ts';
 
 export { CLIENT_ROUTES, routeUrl, type RouteName };
 
@@ -198,17 +199,25 @@ export class CardlineClient {
 
   /**
    * Live masked events over WebSocket (cookie auth: same origin, so the browser sends the session cookie
-   * with the upgrade). The first message is the current snapshot.
+   * with the upgrade). The first message of every connection is the current snapshot. Use with `LiveStream`
+   * (live-stream.ts), which reconnects.
    */
-  events(id: string, onEvent: (e: SessionEvent) => void, onClose: (code: number) => void): WebSocket {
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}${this.#base}${routeUrl('sessionEvents', { id })}`);
-    ws.addEventListener('message', (m) => {
-      if (typeof m.data !== 'string') return;
-      try { onEvent(JSON.parse(m.data) as SessionEvent); } catch { /* not an event: ignore */ }
-    });
-    ws.addEventListener('close', (c) => onClose(c.code));
-    return ws;
+  events(id: string): StreamOpener {
+    return (onMessage, onClose) => {
+      const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      const ws = new WebSocket(`${proto}//${location.host}${this.#base}${routeUrl('sessionEvents', { id })}`);
+      let got = false;
+      let closedByUs = false;
+      ws.addEventListener('message', (m) => {
+        if (typeof m.data !== 'string') return;
+        let data: unknown;
+        try { data = JSON.parse(m.data); } catch { return; /* not an event: ignore */ }
+        got = true;
+        onMessage(data);
+      });
+      ws.addEventListener('close', (c) => { if (!closedByUs) onClose(isFinalClose(c.code, got)); });
+      return { close: () => { closedByUs = true; ws.close(1000); } };
+    };
   }
 
   // --- users ---------------------------------------------------------------------------------------------------
