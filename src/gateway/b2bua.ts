@@ -43,7 +43,7 @@ import {
 import { Call, CallRegistry, CallState } from './call-registry.ts';
 import { isDtmfInfoType, parseInfoDtmf } from './info-dtmf.ts';
 import {
-  addRelayStats, emptyRelayStats, type LegMedia, MediaRelay, type MediaRelayStats, type SecureDigitSource,
+  addRelayStats, emptyRelayStats, type LegMedia, MediaRelay, type MediaRelayStats, type MediaTap, type SecureDigitSource,
 } from './media-relay.ts';
 
 export interface RouteRule {
@@ -85,6 +85,10 @@ export interface B2buaOptions {
   onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
   /** Called once per call when it ends (tests, metrics). */
   onCallEnded?: (call: Call) => void;
+  /** Called once per new call, before its media opens (observers such as the recorder webhooks subscribe here). */
+  onCallStarted?: (call: Call) => void;
+  /** A tap for the audio the call's relay sends (the call recorder), or null for none. */
+  tapFor?: (call: Call) => MediaTap | null;
 }
 
 function matches(rule: RouteRule, invite: IncomingInvite): boolean {
@@ -226,9 +230,17 @@ export class B2bua {
       callee: serializeUri(invite.request.uri),
       agent: rule.target,
     });
+    let tap: MediaTap | null = null;
+    try {
+      this.#o.onCallStarted?.(call);
+      tap = this.#o.tapFor?.(call) ?? null;
+    } catch {
+      // an observer's error never refuses a call (house style 5)
+    }
     let relay: MediaRelay;
     try {
       relay = await MediaRelay.open({
+        tap,
         allocator: this.#o.allocator,
         secure: this.#o.secureByDefault ?? false,
         ...(this.#o.maskMode ? { maskMode: this.#o.maskMode } : {}),
@@ -236,6 +248,11 @@ export class B2bua {
         onDigit: (digit, source) => this.#secureDigit(call, digit, source),
       });
     } catch (e) {
+      try {
+        tap?.close(); // the relay never owned it
+      } catch {
+        // never breaks the answer
+      }
       if (!invite.tx.finalSent) invite.reject(e instanceof CardlineError && e.code === 'media-ports-exhausted' ? 503 : 500);
       return;
     }

@@ -13,6 +13,7 @@ export {
 export { DEFAULT_MASKING_POLICY, validateTriggers, type MaskingPolicy, type PolicySource, type TriggerSequences } from './policy.ts';
 export {
   MediaRelay, addRelayStats, emptyRelayStats, legEndpoint,
-  type DirectionStats, type LegMedia, type MediaRelayOptions, type MediaRelayStats, type RelayLeg, type RemoteAddress,
+  type DirectionStats, type LegMedia, type MediaRelayOptions, type MediaRelayStats, type MediaTap, type RelayLeg, type RemoteAddress,
+  type TapChannel,
   type SecureDigitSink, type SecureDigitSource,
 } from './media-relay.ts';

@@ -35,6 +35,11 @@
  * SDES keys; incoming RTCP is authenticated and read for LSR, then dropped.
  *
  * Digits go ONLY to the `SecureDigitSink`. Nothing here logs; stats hold counts only.
+ *
+ * Media tap (optional, the call recorder): every G.711 audio packet the relay SENDS is handed to `MediaTap.audio`
+ * as 8 kHz PCM decoded from the very payload bytes that went out, with the outgoing (rewritten) RTP timestamp —
+ * so a recording holds exactly what the agent heard (masked in secure mode) and what the caller heard, never the
+ * caller's unmasked input. Telephone-events are not audio and are not tapped. No tap → no decoding, no cost.
  */
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
@@ -52,6 +57,21 @@ export type SecureDigitSource = 'inband' | 'rfc4733' | 'sip-info';
 
 /** The secure sink: the only place caller digits go (later bound to a payment session). Card data. */
 export type SecureDigitSink = (digit: DtmfDigit, source: SecureDigitSource) => void;
+
+/** Which party's audio a tapped packet carries: `caller` = relayed to the agent (post-masking), `agent` = to the caller. */
+export type TapChannel = 'caller' | 'agent';
+
+/**
+ * Port for observers of the audio the relay sends (the recorder). Called synchronously in the relay's socket
+ * callback: implementations must copy what they keep (`pcm` is a reused buffer, valid only during the call) and
+ * must not block. An exception thrown here is counted (`stats.tapErrors`) and never affects forwarding.
+ */
+export interface MediaTap {
+  /** One sent packet's audio: `rtpTimestamp` is the outgoing timestamp on that leg (RFC 3550 §5.1, 8 kHz units). */
+  audio(channel: TapChannel, pcm: Int16Array, rtpTimestamp: number): void;
+  /** The relay closed (call over): no more audio follows. */
+  close(): void;
+}
 
 export interface RemoteAddress {
   address: string;
@@ -94,6 +114,8 @@ export interface MediaRelayOptions {
   unixNow?: () => number;
   /** Scheduler of the RTCP reports. Default one wheel shared by every relay. */
   timerWheel?: TimerWheel;
+  /** Receives the audio sent on both legs (the call recorder); see the file comment. */
+  tap?: MediaTap | null;
 }
 
 export interface DirectionStats {
@@ -119,6 +141,8 @@ export interface MediaRelayStats {
   secureDigits: number;
   /** Packets whose processing threw (dropped; the relay keeps running). */
   processingErrors: number;
+  /** The media tap threw (forwarding is unaffected). */
+  tapErrors: number;
 }
 
 type Side = 'caller' | 'agent';
@@ -211,7 +235,7 @@ function newStats(): DirectionStats {
 export function emptyRelayStats(): MediaRelayStats {
   return {
     callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, rtcpSent: 0, rtcpRejected: 0, sinkErrors: 0, secureDigits: 0,
-    processingErrors: 0,
+    processingErrors: 0, tapErrors: 0,
   };
 }
 
@@ -229,6 +253,7 @@ export function addRelayStats(into: MediaRelayStats, s: MediaRelayStats): MediaR
   into.sinkErrors += s.sinkErrors;
   into.secureDigits += s.secureDigits;
   into.processingErrors += s.processingErrors;
+  into.tapErrors += s.tapErrors;
   return into;
 }
 
@@ -252,6 +277,9 @@ export class MediaRelay {
   readonly #rtcpInterval: number;
   readonly #unixNow: () => number;
   readonly #wheel: TimerWheel;
+  readonly #tap: MediaTap | null;
+  /** Reused decode buffer for the tap (grown to the largest payload seen). */
+  #tapPcm = new Int16Array(0);
 
   /** Binds both port pairs. The relay forwards nothing until `configure`. */
   static async open(o: MediaRelayOptions): Promise<MediaRelay> {
@@ -278,6 +306,7 @@ export class MediaRelay {
     this.#rtcpInterval = o.rtcpIntervalMs ?? 5000;
     this.#unixNow = o.unixNow ?? Date.now;
     this.#wheel = o.timerWheel ?? sharedTimerWheel;
+    this.#tap = o.tap ?? null;
     for (const side of ['caller', 'agent'] as const) {
       const leg = this.#leg(side);
       leg.pair.rtp.on('message', (msg, rinfo) => this.#onRtp(side, msg, rinfo));
@@ -340,6 +369,11 @@ export class MediaRelay {
     this.#closed = Promise.all(byes)
       .then(() => Promise.all([this.caller.pair.release(), this.agent.pair.release()]))
       .then(() => undefined);
+    try {
+      this.#tap?.close();
+    } catch {
+      this.#stats.tapErrors++;
+    }
     return this.#closed;
   }
 
@@ -590,6 +624,19 @@ export class MediaRelay {
     }
     stats.sent++;
     to.rtcp.sent(h.timestamp, payload.length, now);
+    // the tap gets what was SENT (`payload`, post-masking) — never `p.payload`, the far end's unmasked input
+    if (this.#tap && payloadType === to.media.payloadType) this.#tapAudio(to === this.agent ? 'caller' : 'agent', to.media.codec, payload, h.timestamp);
+  }
+
+  /** Hands the sent audio to the tap, decoded from the bytes that went out (see the file comment). */
+  #tapAudio(channel: TapChannel, codec: MaskableCodec, payload: Uint8Array, timestamp: number): void {
+    if (this.#tapPcm.length < payload.length) this.#tapPcm = new Int16Array(payload.length);
+    const pcm = codec === 'PCMU' ? ulawDecode(payload, this.#tapPcm) : alawDecode(payload, this.#tapPcm);
+    try {
+      this.#tap?.audio(channel, pcm, timestamp);
+    } catch {
+      this.#stats.tapErrors++;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * test "agent" socket; what arrives is decoded and checked with the DSP detector.
  */
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { detectDtmf, type DtmfDigit, generateSequence, ulawDecode, ulawEncode, alawDecode } from '../../src/dsp/index.ts';
 import { MediaRelay, type LegMedia, type SecureDigitSource } from '../../src/gateway/media-relay.ts';
@@ -12,51 +12,9 @@ import {
   srtpOptionsFromCrypto, type RtpPacket,
 } from '../../src/media/index.ts';
 import { whiteNoise } from '../support/audio.ts';
+import { audioPackets, bind, close, FRAME, HOST, type Peer, PCMU, peer, waitFor } from './support/rtp-peer.ts';
 
-const HOST = '127.0.0.1';
-const FRAME = 160;
-const PCMU = 0;
 const TE_PT = 101;
-
-function bind(): Promise<dgram.Socket> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, HOST, () => resolve(s));
-  });
-}
-
-function close(s: dgram.Socket): Promise<void> {
-  return new Promise((resolve) => s.close(() => resolve()));
-}
-
-interface Peer {
-  socket: dgram.Socket;
-  port: number;
-  received: RtpPacket[];
-  raw: Buffer[];
-}
-
-async function peer(): Promise<Peer> {
-  const socket = await bind();
-  const p: Peer = { socket, port: socket.address().port, received: [], raw: [] };
-  socket.on('message', (m) => {
-    p.raw.push(m);
-    try {
-      p.received.push(parseRtp(m, { copy: true }));
-    } catch {
-      // counted by the test through raw.length
-    }
-  });
-  return p;
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting for packets');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Sends in small bursts so loopback buffers never overflow. */
 async function sendAll(from: dgram.Socket, port: number, packets: Uint8Array[]): Promise<void> {
@@ -64,18 +22,6 @@ async function sendAll(from: dgram.Socket, port: number, packets: Uint8Array[]):
     from.send(packets[i] as Uint8Array, port, HOST);
     if (i % 20 === 19) await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-function audioPackets(pcm: Int16Array, o: { ssrc: number; seq0: number; ts0: number; pt?: number; encode?: (x: Int16Array) => Uint8Array }): RtpPacket[] {
-  const out: RtpPacket[] = [];
-  for (let i = 0; i * FRAME < pcm.length; i++) {
-    const chunk = pcm.subarray(i * FRAME, Math.min(pcm.length, (i + 1) * FRAME));
-    out.push({
-      marker: i === 0, payloadType: o.pt ?? PCMU, sequenceNumber: (o.seq0 + i) & 0xffff, timestamp: (o.ts0 + i * FRAME) >>> 0,
-      ssrc: o.ssrc, csrcs: [], extension: null, payload: (o.encode ?? ulawEncode)(chunk), paddingLength: 0,
-    });
-  }
-  return out;
 }
 
 function leg(port: number, te: number | null = TE_PT): LegMedia {

@@ -1,0 +1,12 @@
+/**
+ * Call recording (issue 6 "Recording"): the built-in stereo WAV recorder fed by the relay's media tap, and the
+ * signed pause/resume webhooks for external recorders.
+ */
+export { ChannelTimeline } from './channel-timeline.ts';
+export { StereoRing, type RingChannel } from './stereo-ring.ts';
+export { WavStreamWriter, type WavStreamWriterOptions } from './wav-stream-writer.ts';
+export {
+  CallRecorder, RECORDING_SAMPLE_RATE,
+  type CallRecorderOptions, type RecordingMetadata, type RecordingPause, type SecureSpanInFile, type SecureSpanRecording,
+} from './call-recorder.ts';
+export { Recorder, type RecorderOptions, type RecorderStats } from './recorder.ts';
