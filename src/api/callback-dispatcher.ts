@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Logger } from '../log/index.ts';
 import { CardlineError } from '../errors/index.ts';
 import type { SessionEvent, SessionId } from '../payments/types.ts';
 import { TERMINAL_STATES, type EventHub } from './event-hub.ts';
 import { maskedEventJson } from './masked-event.ts';
-import { SIGNATURE_HEADER, signatureHeader } from './callback-signature.ts';
+import { backoffDelay, type PostOutcome, postSigned, safeHost } from './signed-delivery.ts';
 
 /**
  * Status callbacks: each masked event of a session with a callback URL is POSTed as JSON, signed
  * (see callback-signature.ts; the MAC covers exactly the bytes sent), at least once, in order per session.
  *
  * - Retries with exponential back-off and jitter on network errors, timeouts, 408, 425, 429 and 5xx
- *   (honouring Retry-After up to the back-off cap); other statuses and redirects are final.
+ *   (honouring Retry-After up to the back-off cap); other statuses and redirects are final (signed-delivery.ts).
  * - Bounded: at most `maxQueue` deliveries wait in total. When full, a session's oldest waiting delivery is
  *   dropped in favour of its newest (each event carries the full state), else the new one is dropped.
  * - `Cardline-Delivery` is stable across retries of one event so the receiver can de-duplicate.
@@ -65,7 +64,6 @@ interface SessionLane {
   ended: boolean;
 }
 
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 const MAX_URL_LENGTH = 2048;
 
 /** Checks a callback URL: http(s) only (https unless allowed), no credentials, no fragment, bounded length. */
@@ -276,45 +274,18 @@ export class CallbackDispatcher {
   }
 
   #backoff(attempt: number, retryAfterMs: number | null): number {
-    const exp = Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** (attempt - 1));
-    const jittered = exp / 2 + (exp / 2) * this.#o.random();
-    return Math.round(Math.min(this.#o.maxBackoffMs, Math.max(jittered, retryAfterMs ?? 0)));
+    return backoffDelay(attempt, retryAfterMs, this.#o);
   }
 
-  async #send(d: Delivery): Promise<{ ok: boolean; retry: boolean; status: number | null; reason: string; retryAfterMs: number | null }> {
+  async #send(d: Delivery): Promise<PostOutcome> {
     const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(new Error('timeout')), this.#o.timeoutMs);
     this.#inflight.add(ctl);
     try {
-      const res = await this.#o.fetch(d.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: ctl.signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': this.#o.userAgent,
-          [SIGNATURE_HEADER]: signatureHeader(this.#secret, Math.floor(Date.now() / 1000), d.bodyBytes),
-          'Cardline-Delivery': d.id,
-          'Cardline-Event': d.eventType,
-          'Cardline-Attempt': String(d.attempts),
-        },
-        body: d.bodyBytes,
+      return await postSigned({
+        url: d.url, secret: this.#secret, body: d.bodyBytes, timeoutMs: this.#o.timeoutMs, userAgent: this.#o.userAgent, fetch: this.#o.fetch,
+        signal: ctl.signal, headers: { 'Cardline-Delivery': d.id, 'Cardline-Event': d.eventType, 'Cardline-Attempt': String(d.attempts) },
       });
-      // the body is not needed; release the connection
-      await res.body?.cancel().catch(() => {});
-      if (res.status >= 200 && res.status < 300) return { ok: true, retry: false, status: res.status, reason: 'ok', retryAfterMs: null };
-      return {
-        ok: false,
-        retry: RETRYABLE_STATUS.has(res.status),
-        status: res.status,
-        reason: res.status >= 300 && res.status < 400 ? 'redirect-not-followed' : 'http-status',
-        retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
-      };
-    } catch (err) {
-      const timedOut = ctl.signal.aborted;
-      return { ok: false, retry: true, status: null, reason: timedOut ? 'timeout' : errorKind(err), retryAfterMs: null };
     } finally {
-      clearTimeout(timer);
       this.#inflight.delete(ctl);
     }
   }
@@ -325,25 +296,4 @@ export class CallbackDispatcher {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-function retryAfterMs(v: string | null): number | null {
-  if (v === null) return null;
-  if (/^[0-9]{1,6}$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? null : Math.max(0, t - Date.now());
-}
-
-function safeHost(url: string): string {
-  try {
-    const u = new URL(url);
-    return isIP(u.hostname) === 6 ? `[${u.hostname}]:${u.port}` : u.host;
-  } catch {
-    return '(invalid)';
-  }
-}
-
-function errorKind(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown } }).cause;
-  return typeof cause?.code === 'string' ? cause.code : 'network-error';
 }

@@ -11,6 +11,7 @@ export {
   computeSignature, DEFAULT_TOLERANCE_SEC, SIGNATURE_HEADER, signatureHeader, verifyCallbackSignature,
   type VerifyOptions, type VerifyResult,
 } from './callback-signature.ts';
+export { backoffDelay, postSigned, safeHost, type PostOutcome, type SignedPost } from './signed-delivery.ts';
 export { maskedEventJson, snapshotEvent, toWireEvent } from './masked-event.ts';
 export { errorBody, toCardlineError } from './errors.ts';
 export { CARDLINE_VERSION } from './openapi.ts';

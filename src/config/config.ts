@@ -129,6 +129,27 @@ export const ConfigSchema = Type.Object({
     secureByDefault: Type.Optional(Type.Boolean()),
     maskMode: Type.Optional(Type.Union([Type.Literal('tone'), Type.Literal('silence'), Type.Literal('noise')])),
     noAnswerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
+    /**
+     * The built-in call recorder (src/recording/): each call → `<dir>/<call id>.wav` (stereo 16-bit 8 kHz, left =
+     * caller as the agent heard it, right = agent) + `<call id>.json` (call, secure spans in file time). `dir` is
+     * relative to `dataDir` (default `recordings`), created 0700, files 0600. `secureSpan`: 'pause' (default) cuts
+     * secure spans out of the file, 'masked' records the masked audio through them. Absent = no recording.
+     */
+    recording: Type.Optional(Type.Object({
+      dir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      format: Type.Optional(Type.Literal('wav')),
+      secureSpan: Type.Optional(Type.Union([Type.Literal('pause'), Type.Literal('masked')])),
+    }, { additionalProperties: false })),
+    /**
+     * External call recorders: signed `recording.pause` / `recording.resume` POSTs on every secure-mode change
+     * (payload and signature: src/recording/recorder-webhooks.ts, README "Call recording"). https unless
+     * `callbacks.allowHttp`; `secret` ≥ 16 characters, or `secretEnv` naming an environment variable holding it.
+     */
+    recorderWebhooks: Type.Optional(Type.Array(Type.Object({
+      url: Type.String({ minLength: 1, maxLength: 2048 }),
+      secret: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 })),
+      secretEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
+    }, { additionalProperties: false }), { maxItems: 16 })),
   }, { additionalProperties: false })]),
   audit: Type.Object({
     /** seal the audit chain with an HMAC checkpoint after this many records … */

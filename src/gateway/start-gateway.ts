@@ -15,7 +15,7 @@ import { RtpPortAllocator } from '../media/index.ts';
 import { SipStack, TcpTransport, TlsTransport, type Transport, UdpTransport, UserAgentCore } from '../sip/index.ts';
 import { B2bua, type RouteRule } from './b2bua.ts';
 import type { Call } from './call-registry.ts';
-import type { SecureDigitSource } from './media-relay.ts';
+import type { MediaTap, SecureDigitSource } from './media-relay.ts';
 import { RouteCredentialStore } from './route-credentials.ts';
 
 export type GatewayConfig = NonNullable<CardlineConfig['gateway']>;
@@ -83,6 +83,9 @@ export async function startGateway(
     onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
     /** Where `routes[i].auth.passwordEnv` is looked up; default process.env. */
     env?: NodeJS.ProcessEnv;
+    /** Call recording hooks (src/recording/): a media tap per call, and an observer of each new call. */
+    tapFor?: ((call: Call) => MediaTap | null) | undefined;
+    onCallStarted?: ((call: Call) => void) | undefined;
   } = {},
 ): Promise<RunningGateway> {
   const routes = routeRulesFromConfig(g.routes);
@@ -108,6 +111,8 @@ export async function startGateway(
     ...(g.agentSrtp ? { agentSrtp: g.agentSrtp } : {}),
     ...(g.media.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: g.media.rtcpIntervalMs } : {}),
     ...(o.onSecureDigit ? { onSecureDigit: o.onSecureDigit } : {}),
+    ...(o.tapFor ? { tapFor: o.tapFor } : {}),
+    ...(o.onCallStarted ? { onCallStarted: o.onCallStarted } : {}),
   });
   let closed: Promise<void> | null = null;
   return {

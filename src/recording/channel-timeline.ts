@@ -6,7 +6,8 @@
  * its RTP timestamp relative to the previous one (RFC 3550 §5.1: the timestamp counts sampling instants, so loss,
  * reordering and silence suppression / DTX leave exactly the right gap, filled with silence by the ring). When the
  * RTP timeline and the wall clock disagree by more than `toleranceSamples` (a sender restarted its clock, a long
- * hold, clock skew built up over hours) the channel is re-anchored to the wall clock. Alignment error between the two
+ * hold, clock skew built up over hours) the channel is re-anchored to the wall clock; a packet a little older
+ * than the last one (reordering) never does. Alignment error between the two
  * channels is therefore the difference of their anchoring packets' arrival jitter (milliseconds on a LAN), bounded by
  * the tolerance in the worst case.
  *
@@ -36,7 +37,12 @@ export class ChannelTimeline {
   place(ts: number, length: number, wallPos: number): number {
     if (this.#anchored) {
       // serial difference (RFC 3550 §5.1 wrap-around): signed 32-bit
-      const pos = this.#pos + ((ts - this.#ts) | 0);
+      const diff = (ts - this.#ts) | 0;
+      const pos = this.#pos + diff;
+      // A slightly older packet (reordered, late) goes where it belongs and never moves the anchor: it says nothing
+      // about the sender's clock now (the ring drops it if its place is already written). A step back by more than
+      // the tolerance is a restarted clock: handled like a jump below.
+      if (diff < 0 && -diff <= this.toleranceSamples) return pos;
       if (Math.abs(pos + length - wallPos) <= this.toleranceSamples) {
         this.#ts = ts >>> 0;
         this.#pos = pos;

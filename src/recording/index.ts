@@ -10,3 +10,8 @@ export {
   type CallRecorderOptions, type RecordingMetadata, type RecordingPause, type SecureSpanInFile, type SecureSpanRecording,
 } from './call-recorder.ts';
 export { Recorder, type RecorderOptions, type RecorderStats } from './recorder.ts';
+export {
+  RecorderWebhooks,
+  type RecorderWebhookStats, type RecorderWebhookTarget, type RecorderWebhooksOptions, type RecordingWebhookEvent,
+} from './recorder-webhooks.ts';
+export { recordingFromConfig, type CallRecording } from './recording-from-config.ts';

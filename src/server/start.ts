@@ -9,6 +9,7 @@ import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connec
 import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
 import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
+import { recordingFromConfig, type CallRecording } from '../recording/index.ts';
 import { applyConnectorSettings, settingsDefaultsFromConfig, SettingsStore, type SettingsDatabase } from '../settings/index.ts';
 import type { Kysely } from 'kysely';
 import { securityCallAccess } from './call-access.ts';
@@ -43,6 +44,8 @@ export interface RunningCardline {
   generatedCallbackSecret: boolean;
   /** the media gateway (SIP B2BUA + RTP relay) when `config.gateway` is set */
   gateway: RunningGateway | null;
+  /** the built-in recorder and external-recorder webhooks (`gateway.recording`, `gateway.recorderWebhooks`) */
+  recording: CallRecording | null;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   let payments: PaymentSessionService | undefined;
   let connectors: ReturnType<typeof createConnectorRegistry> | undefined;
   let gateway: RunningGateway | null = null;
+  let recording: CallRecording | null = null;
   try {
     // a bad connector entry fails here, at startup, not at the first payment
     connectors = createConnectorRegistry((config.connectors ?? {}) as ConnectorRegistryConfig);
@@ -98,12 +102,17 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     if (config.gateway) {
       // A call's secure digits go only to the payment session bound by POST /v1/calls/:id/secure.
       const binder = new PaymentDigitBinder(payments, { onError: (callId, code) => logger.warn({ callId, code }, 'secure digit not accepted by the bound session') });
-      gateway = await startGateway(config.gateway, { logger, onSecureDigit: binder.sink });
+      // Built-in recorder and external-recorder webhooks (both optional): hooks on every new call.
+      recording = recordingFromConfig(config.gateway, { dataDir: config.dataDir, logger, allowHttp: config.callbacks.allowHttp });
+      gateway = await startGateway(config.gateway, {
+        logger, onSecureDigit: binder.sink, tapFor: recording.tapFor, onCallStarted: recording.onCallStarted,
+      });
       registerCallRoutes(app, gateway.b2bua.registry, payments, securityCallAccess(security.auth, payments));
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await gateway?.close();
+    await recording?.close();
     await app?.close();
     await payments?.close();
     await connectors?.close();
@@ -139,6 +148,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
   housekeeping.unref();
   let closed = false;
   const gw = gateway;
+  const rec = recording;
   return {
     app,
     store,
@@ -151,12 +161,14 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     apiKeySource: keys.source,
     generatedCallbackSecret: callbackSecret.generated,
     gateway: gw,
+    recording: rec,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(sweep);
       clearInterval(housekeeping);
       await gw?.close();
+      await rec?.close(); // the hung-up calls' recordings complete, pending recorder webhooks get a grace period
       await service.close();
       await app.close();
       await registry.close();
