@@ -40,9 +40,9 @@ describe('ChannelTimeline', () => {
   it('first packet ends at its arrival; later ones follow RTP time (gaps kept, wrap-around, reordering)', () => {
     const t = new ChannelTimeline(2000);
     assert.equal(t.place(0xffffff00, 160, 1000), 840);
-    assert.equal(t.place(0xffffffa0, 160, 1010), 1000, 'next frame');
-    assert.equal(t.place(0x00000040 + 160 * 10, 160, 2700), 840 + 0x140 + 1600, 'across the 32-bit wrap, after a gap of silence suppression');
-    assert.equal(t.place(0xffffffa0, 160, 2700), 1000, 'a late, reordered packet goes back to its place');
+    assert.equal(t.place(0xffffffa0, 160, 1170), 1000, 'next frame');
+    assert.equal(t.place(0x00000040 + 160 * 10, 160, 2950), 840 + 0x140 + 1600, 'across the 32-bit wrap, after a gap of silence suppression');
+    assert.equal(t.place(0xffffffa0, 160, 2950), 1000, 'a late, reordered packet goes back to its place');
     assert.equal(t.reanchors, 0);
   });
 
@@ -53,6 +53,14 @@ describe('ChannelTimeline', () => {
     assert.equal(t.reanchors, 1);
     assert.equal(t.place(1000, 160, 640), 480, 'a step back by more than the tolerance (a restarted clock) re-anchors too');
     assert.equal(t.reanchors, 2);
+  });
+
+  it('a delayed first packet is corrected by the next on-time one (minimum-delay anchoring)', () => {
+    const t = new ChannelTimeline(2000);
+    assert.equal(t.place(0, 160, 560), 400, 'the first packet arrived 240 samples (30 ms) late');
+    assert.equal(t.place(160, 160, 480), 320, 'the next arrived on time: the timeline moves back by 240');
+    assert.equal(t.place(320, 160, 650), 480, 'a later one is not pulled forward (it was merely late)');
+    assert.equal(t.corrections, 1);
   });
 
   it('property: on-time packets of a steady stream land back to back', () => {
