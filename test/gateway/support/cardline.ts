@@ -37,6 +37,7 @@ export interface CardlineUnderTest {
 
 export interface CallView {
   id: string;
+  sipCallId: string;
   state: string;
   secure: boolean;
   paymentSessionId: string | null;
