@@ -13,8 +13,8 @@ import { call, createUser, enrol, loginToken, startSecureServer, SYSTEM_CTX, typ
  * the gateway's policy source), connectors per merchant with write-only secrets (never answered, sealed in the
  * file, kept when left out), the registry following saved settings, role checks and the audit records.
  */
-const STRIPE_SECRET = `sk_test_${randomBytes(18).toString('base64url')}`;
-const WEBHOOK_SECRET = `whsec_${randomBytes(18).toString('base64url')}`;
+const STRIPE_SECRET = `sk_test_${randomBytes(18).toString('hex')}`;
+const WEBHOOK_SECRET = `whsec_${randomBytes(18).toString('hex')}`;
 
 describe('settings', { timeout: 60_000 }, () => {
   let s: SecureServer;

@@ -1,10 +1,10 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { ApiError, type AdminUser, type CardlineClient } from './api-client.ts';
-import { errorText } from './messages.ts';
+import type { AdminUser, CardlineClient } from './api-client.ts';
+import { problemText } from './back-office-kit.ts';
 
 /**
- * `<cardline-admin-users>`: the admin's user list with the two actions asked for most: reset a user's MFA (they
- * enrol again at next sign-in) and disable / enable an account. A reset asks for a second press on the same
+ * `<cardline-admin-users>`: the admin's user list with its everyday actions: reset a user's MFA (they enrol again
+ * at next sign-in), disable / enable an account, clear a login lockout, set a new password (their sessions end). A reset asks for a second press on the same
  * button ("Confirm reset") instead of a modal dialog, so it stays keyboard- and screen-reader-friendly.
  * The API enforces scope and refuses an admin disabling itself.
  */
@@ -22,8 +22,8 @@ export class AdminUsers extends LitElement {
     button.confirm { border-color: #b42318; background: #b42318; color: #fff; }
     button:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
     .off { color: #8a1c12; }
-    form.sip { margin-top: 0.4rem; }
-    form.sip label { display: block; font-size: 0.85rem; font-weight: 600; }
+    form.sip, form.pw { margin-top: 0.4rem; }
+    form.sip label, form.pw label { display: block; font-size: 0.85rem; font-weight: 600; }
     .inline { display: flex; gap: 0.4rem; }
     .inline input { flex: 1; min-width: 0; font: inherit; font-size: 0.9rem; padding: 0.3rem 0.4rem; border: 1px solid #6b7280; border-radius: 6px; }
     input:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
@@ -56,7 +56,7 @@ export class AdminUsers extends LitElement {
       this.#users = await c.listUsers();
       this.#error = null;
     } catch (err) {
-      this.#error = errorText(err instanceof ApiError ? err.code : 'network-error');
+      this.#error = problemText(err);
     }
     this.requestUpdate();
   }
@@ -78,6 +78,33 @@ export class AdminUsers extends LitElement {
       await c.setUserDisabled(u.id, !u.disabled);
       this.#note = `${u.username} ${u.disabled ? 'enabled' : 'disabled'}`;
     });
+  }
+
+  #unlock(u: AdminUser): void {
+    this.#confirming = null;
+    void this.#run(async (c) => { await c.unlockUser(u.id); this.#note = `${u.username} unlocked: they can try to sign in again`; });
+  }
+
+  /** an admin-set password (handed over out of band); the user's sessions end */
+  #setPassword(e: SubmitEvent, u: AdminUser): void {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('password');
+    if (!(input instanceof HTMLInputElement) || input.value === '') return;
+    const password = input.value;
+    input.value = '';
+    this.#confirming = null;
+    void this.#run(async (c) => { await c.setUserPassword(u.id, password); this.#note = `New password set for ${u.username}; their sessions have ended`; });
+  }
+
+  #passwordForm(u: AdminUser): TemplateResult {
+    const id = `pw-${u.id}`;
+    return html`<form class="pw" @submit=${(e: SubmitEvent) => this.#setPassword(e, u)}>
+      <label for=${id}>New password <span class="sr-only">for ${u.username}</span></label>
+      <div class="inline">
+        <input id=${id} name="password" type="password" autocomplete="new-password" maxlength="1024">
+        <button type="submit">Set password<span class="sr-only"> for ${u.username}</span></button>
+      </div>
+    </form>`;
   }
 
   #saveSip(e: SubmitEvent, u: AdminUser): void {
@@ -114,10 +141,12 @@ export class AdminUsers extends LitElement {
         ${u.disabled ? html`<span class="off">Disabled</span>` : nothing}
       </div>
       ${this.#sipForm(u)}
+      ${this.#passwordForm(u)}
       <div class="actions">
         <button type="button" class=${this.#confirming === u.id ? 'confirm' : ''} @click=${() => this.#resetMfa(u)}>
           ${this.#confirming === u.id ? 'Confirm reset' : 'Reset MFA'} <span class="sr-only">for ${u.username}</span></button>
         <button type="button" @click=${() => this.#toggle(u)}>${u.disabled ? 'Enable' : 'Disable'}<span class="sr-only"> ${u.username}</span></button>
+        <button type="button" @click=${() => this.#unlock(u)}>Unlock<span class="sr-only"> ${u.username}</span></button>
       </div>
     </li>`;
   }

@@ -2,10 +2,8 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError, CardlineClient, type CardField, type ConsoleUser, type GatewayCall, type MaskedField, type MaskedSession, type SessionEvent,
 } from './api-client.ts';
-import { AdminUsers } from './admin-users.ts';
 import { LiveStream, type StreamState } from './live-stream.ts';
-import { AuditSearch } from './audit-search.ts';
-import { SupervisorBoard } from './supervisor-board.ts';
+import { BackOffice } from './back-office.ts';
 import {
   FIELD_LABELS, STATE_LABELS, brandName, errorText, formatAmount, parseAmount, rowState,
 } from './messages.ts';
@@ -18,10 +16,8 @@ function landing(u: ConsoleUser): View {
   return u.role === 'agent' ? 'new' : u.role === 'supervisor' ? 'board' : u.role === 'auditor' ? 'audit' : u.role === 'admin' ? 'users' : 'no-view';
 }
 
-// the role pages are rendered by the panel
-if (customElements.get('cardline-supervisor-board') === undefined) customElements.define('cardline-supervisor-board', SupervisorBoard);
-if (customElements.get('cardline-audit-search') === undefined) customElements.define('cardline-audit-search', AuditSearch);
-if (customElements.get('cardline-admin-users') === undefined) customElements.define('cardline-admin-users', AdminUsers);
+// the role pages (supervisor, admin, auditor) live in the back office, rendered by the panel
+if (customElements.get('cardline-back-office') === undefined) customElements.define('cardline-back-office', BackOffice);
 
 /** `sip:alice@example.com;tag=…` → `alice@example.com`: what the agent recognises. */
 function sipUser(uri: string): string {
@@ -422,9 +418,9 @@ export class AgentPanel extends LitElement {
       case 'new': return this.#newView();
       case 'live': return this.#liveView();
       case 'result': return this.#resultView();
-      case 'board': return html`<cardline-supervisor-board .client=${this.#client}></cardline-supervisor-board>`;
-      case 'audit': return html`<cardline-audit-search .client=${this.#client}></cardline-audit-search>`;
-      case 'users': return html`<cardline-admin-users .client=${this.#client}></cardline-admin-users>`;
+      case 'board':
+      case 'audit':
+      case 'users': return html`<cardline-back-office .client=${this.#client} .userRole=${this.#user?.role ?? 'agent'}></cardline-back-office>`;
       case 'no-view': return html`<section aria-labelledby="none-h"><h1 id="none-h" tabindex="-1">No console page for your role yet</h1>
         <p>Signed in as ${this.#user?.role ?? 'unknown'}. Use the API or the command line for now.</p></section>`;
     }
