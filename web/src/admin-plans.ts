@@ -23,7 +23,7 @@ function feesText(f: Readonly<Record<string, number>>): string {
 /**
  * `<cardline-price-plans>`: price plans per merchant (`*` = the default): currency, per-minute price of masked
  * audio, monthly minimum and per-transaction fees keyed `<channel|*>/<succeeded|failed|*>`, all in minor units.
- * Uses the existing `/v1/billing/plans` routes; the server validates and audits every change.
+ * Uses the existing billing plan routes (list, put); the server validates and audits every change.
  */
 export class AdminPlans extends BackOfficePage {
   #plans: PricePlan[] = [];
