@@ -3,18 +3,20 @@
  * the SRs captured at a leg's RTCP socket are parsed with our parser and checked against what really crossed the
  * wire — SSRC = the rewritten SSRC the leg receives RTP from, packet/octet counts, a report block with the loss the
  * test caused, LSR/DLSR after the peer's own SR — then rtcp-mux (RFC 5761) with SRTCP (RFC 3711 §3.4, decrypted by
- * libsrtp) and BYE at close.
+ * libsrtp) and BYE at close; through the B2BUA, rtcp-mux answered when the caller offers it and the agent's a=rtcp used.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
 import { ulawEncode } from '../../src/dsp/index.ts';
+import { B2bua } from '../../src/gateway/b2bua.ts';
 import { MediaRelay, type LegMedia } from '../../src/gateway/media-relay.ts';
 import { TimerWheel } from '../../src/gateway/timer-wheel.ts';
 import {
-  generateCrypto, looksLikeRtcp, ntpFromUnixMs, ntpMiddle32, parseRtcp, parseRtp, type RtcpPacket, type RtcpReportBlock,
+  describeMedia, generateCrypto, looksLikeRtcp, parseSdp, ntpFromUnixMs, ntpMiddle32, parseRtcp, parseRtp, type RtcpPacket, type RtcpReportBlock,
   type RtcpSenderReport, RtpPortAllocator, sdesCname, serializeRtcp, serializeRtp, SrtpContext, srtpOptionsFromCrypto,
 } from '../../src/media/index.ts';
+import { type IncomingInvite, SipStack, UdpTransport, UserAgentCore } from '../../src/sip/index.ts';
 import { libsrtpUnavailable, runLibsrtp } from '../media/support/libsrtp.ts';
 
 const HOST = '127.0.0.1';
@@ -225,5 +227,60 @@ describe("MediaRelay: Cardline's own RTCP per leg", () => {
     await waitFor(() => (relay.stats.rtcpRejected > rejected ? true : undefined), 'the forged RTCP rejected');
     await relay.close();
     wheel.close();
+  });
+
+  it('through the B2BUA: rtcp-mux is answered when the caller offers it (RTCP on the RTP port), a=rtcp of the agent is honoured', async () => {
+    const cores: Array<{ ua: UserAgentCore; stack: SipStack }> = [];
+    const core = async () => {
+      const stack = new SipStack({ transports: [new UdpTransport({ address: HOST })], timers: { T1: 20, T2: 160, T4: 200 } });
+      await stack.start();
+      const c = { ua: new UserAgentCore({ stack }), stack };
+      cores.push(c);
+      return { ua: c.ua, port: stack.layer.transports[0]!.local.port };
+    };
+    const callerSip = await core();
+    const cardline = await core();
+    const agentSip = await core();
+    const b2bua = new B2bua({
+      ua: cardline.ua, allocator, rtcpIntervalMs: 300,
+      routes: [{ requestUri: /^sip:pay@/, target: `sip:agent@${HOST}:${agentSip.port}` }],
+    });
+    const caller = await endpoint();
+    const agent = await endpoint();
+    try {
+      const offered = new Promise<IncomingInvite>((r) => { agentSip.ua.onInvite = r; });
+      const sdp = (port: number, extra: string) => `v=0\r\no=- 1 1 IN IP4 ${HOST}\r\ns=-\r\nc=IN IP4 ${HOST}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n${extra}`;
+      const call = callerSip.ua.invite({ uri: `sip:pay@${HOST}:${cardline.port}`, from: '<sip:a@example.com>', body: sdp(caller.rtp.address().port, 'a=rtcp-mux\r\n') });
+      const inv = await offered;
+      const offer = describeMedia(parseSdp(new TextDecoder().decode(inv.request.body)), 0);
+      assert.equal(offer.rtcpMux, true, 'the agent-leg offer proposes rtcp-mux (RFC 5761 §5.1.1)');
+      assert.equal(offer.rtcp.port, offer.port + 1, 'with a=rtcp for an agent that does not mux (RFC 5761 §5.1.3)');
+      // the agent does not mux and names a separate RTCP port (RFC 3605)
+      inv.accept({ body: sdp(agent.rtp.address().port, `a=rtcp:${agent.rtcp.address().port}\r\n`) });
+      const outcome = await call.outcome;
+      assert.equal(outcome.kind, 'answered');
+      if (outcome.kind !== 'answered') return;
+      const answer = describeMedia(parseSdp(new TextDecoder().decode(outcome.response.body)), 0);
+      assert.equal(answer.rtcpMux, true, 'the caller offered rtcp-mux: accepted');
+      await sendPaced(caller.rtp, answer.port, Array.from({ length: 10 }, (_, i) => rtp(0x11, i)));
+      await sendPaced(agent.rtp, offer.port, Array.from({ length: 10 }, (_, i) => rtp(0x22, i)));
+      const muxedAtCaller = () => caller.rtpIn.filter((m) => looksLikeRtcp(m));
+      await waitFor(() => (muxedAtCaller().length >= 1 && agent.rtcpIn.length >= 1 ? true : undefined), 'RTCP on both legs');
+      assert.equal(caller.rtcpIn.length, 0, 'nothing to the caller RTP port + 1: the caller leg is muxed');
+      const atCaller = parseRtcp(muxedAtCaller()[0] as Buffer);
+      const atAgent = parseRtcp(agent.rtcpIn[0] as Buffer);
+      const callerAudio = caller.rtpIn.filter((m) => !looksLikeRtcp(m)).map((m) => parseRtp(m).ssrc);
+      const agentAudio = agent.rtpIn.map((m) => parseRtp(m).ssrc);
+      for (const [c, ssrcs] of [[atCaller, callerAudio], [atAgent, agentAudio]] as const) {
+        const first = c[0];
+        assert.ok(first?.type === 'sr' || first?.type === 'rr');
+        assert.ok(ssrcs.length > 0 && ssrcs.every((x) => x === first.ssrc), 'reports for the SSRC that leg receives RTP from');
+      }
+      await outcome.dialog.bye();
+    } finally {
+      await b2bua.close();
+      for (const c of cores) c.ua.close();
+      await Promise.all(cores.map((c) => c.stack.close()));
+    }
   });
 });
