@@ -128,6 +128,17 @@ export const ConfigSchema = Type.Object({
     /** policy: mask DTMF on every call all the time */
     secureByDefault: Type.Optional(Type.Boolean()),
     maskMode: Type.Optional(Type.Union([Type.Literal('tone'), Type.Literal('silence'), Type.Literal('noise')])),
+    /**
+     * Agent-side in-band triggers (legacy style): the agent types `start` (e.g. `#388*`) to turn secure mode on and
+     * `end` (e.g. `#388#`) to turn it off; 2-16 keys each, neither a prefix of the other (checked at startup).
+     * Ignored on calls that are secure by default.
+     */
+    triggers: Type.Optional(Type.Object({
+      start: Type.String({ minLength: 2, maxLength: 16, pattern: '^[0-9A-D*#]+$' }),
+      end: Type.String({ minLength: 2, maxLength: 16, pattern: '^[0-9A-D*#]+$' }),
+      /** held agent keys are passed on when no key follows within this time (default 3000) */
+      interDigitTimeoutMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 30_000 })),
+    }, { additionalProperties: false })),
     noAnswerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
     /**
      * The built-in call recorder (src/recording/): each call → `<dir>/<call id>.wav` (stereo 16-bit 8 kHz, left =

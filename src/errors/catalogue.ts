@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   // --- gateway: anchored calls (src/gateway/) ---------------------------------------------------------
   'call-not-found': { status: 404, summary: 'No such call' },
   'call-state': { status: 409, summary: 'The call is not in a state that allows this' },
+  'session-ended': { status: 409, summary: 'The payment session has already ended (succeeded, failed, cancelled or expired) and cannot be bound to a call' },
   // --- call recording (src/recording/): the call always goes on; details carry an errno code or a count ------
   'recording-io-error': { status: 500, summary: 'The call recording could not be written (the call goes on)' },
   'recording-backlog': { status: 503, summary: 'The disk did not keep up with the call recording; it stopped (the call goes on)' },

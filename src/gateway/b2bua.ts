@@ -26,12 +26,22 @@
  *   408/503 of our transaction → 408/503).
  *
  * - SIP INFO DTMF from the caller: in secure mode read and sent to the sink, never forwarded (see onRequest).
+ * - Policy per call (`policy`, a `PolicySource`): read ONCE when the INVITE arrives; the call keeps it (an admin's
+ *   change applies to new calls). `secureByDefault` starts the relay in secure mode (span 'policy') and pins it:
+ *   neither the API nor the end of a payment session turns it off. Agent-side `triggers` arm the relay's trigger
+ *   path (see media-relay.ts) — but not on a secure-by-default call: it is always secure, so a trigger has nothing
+ *   to switch, and the agent → caller path keeps its cheap pass-through. A completed trigger turns secure mode
+ *   on/off through the Call (span source 'trigger'). If the policy source throws, the call is set up fail-safe:
+ *   secure by default, no triggers (masking too much is a nuisance; masking too little leaks card data).
+ * - SIP INFO DTMF from the agent: with triggers armed it goes to the relay's matcher (never forwarded while it may
+ *   be a trigger; forwarded to the caller once it is not); otherwise INFO is relayed to the caller.
  *
  * Secure digits of a call go to `onSecureDigit(call, …)` only — never to logs.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { CardlineError } from '../errors/index.ts';
 import type { DtmfDigit, MaskMode } from '../dsp/index.ts';
+import { DEFAULT_MASKING_POLICY, type MaskingPolicy, type PolicySource } from './policy.ts';
 import {
   createAnswer, generateCrypto, negotiated, parseSdp, rewriteForAnchor, type SdesCrypto, serializeSdp, SrtpContext,
   srtpOptionsFromCrypto, SUPPORTED_SUITES, type NegotiatedAudio, type RtpPortAllocator, type SessionDescription,
@@ -72,9 +82,17 @@ export interface B2buaOptions {
   /** Address written in SDP; default the allocator's bind address (set it when binding 0.0.0.0). */
   mediaAddress?: string;
   registry?: CallRegistry;
-  /** Policy: every call starts in secure mode (mask DTMF on every call all the time). Default false. */
+  /**
+   * The masking policy, read once per new call (config, or the admin's settings store). Default: built from
+   * `secureByDefault` / `maskMode` below, no triggers.
+   */
+  policy?: PolicySource;
+  /** Without `policy`: every call starts in secure mode (mask DTMF on every call all the time). Default false. */
   secureByDefault?: boolean;
+  /** Without `policy`: what replaces a masked key press. */
   maskMode?: MaskMode;
+  /** Agent-side trigger inter-digit timeout, ms (default 3000, see trigger-matcher.ts). */
+  triggerTimeoutMs?: number;
   /** CANCEL the agent leg after this long without an answer. */
   noAnswerTimeoutMs?: number;
   /** Mean interval of Cardline's own RTCP reports on each leg (see MediaRelay); 0 = none. Default 5000. */
@@ -176,11 +194,15 @@ export class B2bua {
   readonly #o: B2buaOptions;
   readonly #address: string;
   readonly #live = new Set<ActiveCall>();
+  readonly #policy: PolicySource;
+  #policyErrors = 0;
 
   constructor(o: B2buaOptions) {
     this.#o = o;
     this.registry = o.registry ?? new CallRegistry();
     this.#address = o.mediaAddress ?? o.allocator.address;
+    const fixed: MaskingPolicy = { ...DEFAULT_MASKING_POLICY, secureByDefault: o.secureByDefault ?? false, maskMode: o.maskMode ?? 'tone' };
+    this.#policy = o.policy ?? (() => fixed);
     o.ua.onInvite = (invite) => {
       // A bug or a hostile message must never become an unhandled rejection (it would end the process).
       this.#handle(invite).catch((err: unknown) => {
@@ -200,6 +222,21 @@ export class B2bua {
   /** INVITEs whose handling threw (answered 500). */
   get handlerErrors(): number {
     return this.#handlerErrors;
+  }
+
+  /** Times the policy source threw (those calls were set up secure by default, see the file comment). */
+  get policyErrors(): number {
+    return this.#policyErrors;
+  }
+
+  #readPolicy(): MaskingPolicy {
+    try {
+      const p = this.#policy();
+      return { secureByDefault: p.secureByDefault, maskMode: p.maskMode, triggers: p.triggers ? { ...p.triggers } : null };
+    } catch {
+      this.#policyErrors++;
+      return { ...DEFAULT_MASKING_POLICY, secureByDefault: true };
+    }
   }
 
   /** Hangs up every call (BYE both legs) and frees the media. */
@@ -237,15 +274,26 @@ export class B2bua {
     } catch {
       // an observer's error never refuses a call (house style 5)
     }
+    const policy = this.#readPolicy();
+    const triggers = policy.secureByDefault || !policy.triggers ? null : {
+      ...policy.triggers, ...(this.#o.triggerTimeoutMs !== undefined ? { interDigitTimeoutMs: this.#o.triggerTimeoutMs } : {}),
+    };
     let relay: MediaRelay;
+    let active: ActiveCall | null = null;
     try {
       relay = await MediaRelay.open({
         tap,
         allocator: this.#o.allocator,
-        secure: this.#o.secureByDefault ?? false,
-        ...(this.#o.maskMode ? { maskMode: this.#o.maskMode } : {}),
+        secure: policy.secureByDefault,
+        maskMode: policy.maskMode,
+        triggers,
         ...(this.#o.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.#o.rtcpIntervalMs } : {}),
         onDigit: (digit, source) => this.#secureDigit(call, digit, source),
+        onTrigger: (which) => this.#trigger(call, which),
+        onReleasedInfo: (body, type) => {
+          const d = active?.callerDialog;
+          if (d && d.state === DialogState.Confirmed) d.info(body, type).catch(() => undefined);
+        },
       });
     } catch (e) {
       try {
@@ -275,8 +323,9 @@ export class B2bua {
       return;
     }
     call.media = { callerRtpPort: relay.caller.pair.rtpPort, agentRtpPort: relay.agent.pair.rtpPort };
-    const active = new ActiveCall(this, call, relay, invite);
-    this.#live.add(active);
+    active = new ActiveCall(this, call, relay, invite, policy);
+    const live = active;
+    this.#live.add(live);
     this.registry.add(call);
     const from = invite.request.from();
     const dial = (sdp: SessionDescription): OutgoingInvite => {
@@ -286,7 +335,7 @@ export class B2bua {
         body: serializeSdp(sdp),
         ...(this.#o.noAnswerTimeoutMs !== undefined ? { noAnswerTimeoutMs: this.#o.noAnswerTimeoutMs } : {}),
       });
-      active.agentInvite = out;
+      live.agentInvite = out;
       invite.onCancel = () => out.cancel();
       out.onProgress = (r) => {
         if (r.status <= 100 || invite.tx.finalSent) return;
@@ -307,13 +356,13 @@ export class B2bua {
     }
     if (outcome.kind === 'failed') {
       if (!invite.tx.finalSent) invite.reject(mapFailure(outcome.response.status));
-      await active.end(outcome.cancelled ? 'cancelled' : `agent-${outcome.response.status}`);
+      await live.end(outcome.cancelled ? 'cancelled' : `agent-${outcome.response.status}`);
       return;
     }
     const agentDialog = outcome.dialog;
-    active.agentDialog = agentDialog;
+    live.agentDialog = agentDialog;
     if (invite.tx.finalSent) { // the caller cancelled as the agent answered (§9.1 race): hang up the agent
-      await active.end('cancelled');
+      await live.end('cancelled');
       return;
     }
     let callerAnswer: SessionDescription;
@@ -339,15 +388,15 @@ export class B2bua {
       relay.configure(callerLeg, agentLeg);
     } catch {
       invite.reject(488);
-      await active.end('sdp-not-acceptable');
+      await live.end('sdp-not-acceptable');
       return;
     }
     const callerDialog = invite.accept({ body: serializeSdp(callerAnswer) });
-    active.callerDialog = callerDialog;
+    live.callerDialog = callerDialog;
     call.transition(CallState.Answered);
-    call.control = active;
+    call.control = live;
     if (relay.secure) call.noteSecure(true, 'policy'); // secure by default: the span starts at answer
-    callerDialog.onTerminated = (reason) => void active.end(`caller-${reason}`);
+    callerDialog.onTerminated = (reason) => void live.end(`caller-${reason}`);
     // re-INVITE or UPDATE (hold, session refresh, codec change) from either side is answered by Cardline for that leg
     // only: the other leg keeps its media and the relay transcodes if the G.711 laws now differ. RFC 3264 §8: same o=
     // session id, version + 1 for each new answer. A re-INVITE without an offer (late offer) is refused 488; an UPDATE
@@ -406,11 +455,32 @@ export class B2bua {
       }
       if (agentDialog.state === DialogState.Confirmed) agentDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
     };
+    // In-dialog requests from the agent: UPDATE answered for that leg; INFO DTMF goes to the relay's trigger matcher
+    // when triggers are armed (never forwarded while it may be a trigger), any other INFO is relayed to the caller.
     agentDialog.onRequest = (tx, req) => {
-      if (req.method === 'UPDATE') answerUpdate(tx, req, agentDialog, answerAgentOffer);
-      else tx.reply(req.method === 'INFO' || req.method === 'OPTIONS' ? 200 : 501);
+      if (req.method === 'UPDATE') {
+        answerUpdate(tx, req, agentDialog, answerAgentOffer);
+        return;
+      }
+      if (req.method !== 'INFO') {
+        tx.reply(req.method === 'OPTIONS' ? 200 : 501);
+        return;
+      }
+      const type = req.headers.get('Content-Type');
+      tx.reply(200);
+      if (isDtmfInfoType(type)) {
+        const digit = parseInfoDtmf(type, req.body);
+        if (digit !== null && relay.agentInfoKey(digit, req.body, type ?? 'application/dtmf-relay')) return;
+      }
+      if (callerDialog.state === DialogState.Confirmed) callerDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
     };
-    agentDialog.onTerminated = (reason) => void active.end(`agent-${reason}`);
+    agentDialog.onTerminated = (reason) => void live.end(`agent-${reason}`);
+  }
+
+  /** The agent completed a trigger sequence: secure mode on/off through the Call (span source 'trigger'). */
+  #trigger(call: Call, which: 'start' | 'end'): void {
+    if (call.state !== CallState.Answered || !call.control) return; // media before answer: nothing to switch yet
+    call.setSecure(which === 'start', 'trigger');
   }
 
   #secureDigit(call: Call, digit: DtmfDigit, source: SecureDigitSource): void {
@@ -448,13 +518,16 @@ class ActiveCall {
   readonly relay: MediaRelay;
   readonly #b2bua: B2bua;
   readonly #invite: IncomingInvite;
+  /** The masking policy read when this call was set up (kept for its whole life). */
+  readonly policy: MaskingPolicy;
   agentInvite: OutgoingInvite | undefined;
   agentDialog: Dialog | undefined;
   callerDialog: Dialog | undefined;
   #ended: Promise<void> | null = null;
 
-  constructor(b2bua: B2bua, call: Call, relay: MediaRelay, invite: IncomingInvite) {
+  constructor(b2bua: B2bua, call: Call, relay: MediaRelay, invite: IncomingInvite, policy: MaskingPolicy) {
     this.#b2bua = b2bua;
+    this.policy = policy;
     this.call = call;
     this.relay = relay;
     this.#invite = invite;
@@ -462,6 +535,11 @@ class ActiveCall {
 
   get secure(): boolean {
     return this.relay.secure;
+  }
+
+  /** Secure by default (policy): secure mode stays on for the whole call. */
+  get pinnedSecure(): boolean {
+    return this.policy.secureByDefault;
   }
 
   setSecure(on: boolean): void {

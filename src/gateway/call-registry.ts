@@ -73,6 +73,8 @@ export type SecureChangeListener = (change: SecureChange) => void;
 /** The control surface a call exposes to the registry (implemented by the B2BUA's call). */
 export interface CallControl {
   readonly secure: boolean;
+  /** Secure by default (policy): secure mode cannot be turned off during this call. */
+  readonly pinnedSecure?: boolean;
   setSecure(on: boolean): void;
   hangup(): Promise<void>;
 }
@@ -128,10 +130,12 @@ export class Call {
 
   /**
    * Turns secure mode on or off through the call's control (the relay) and records the span. Needs an answered
-   * call. No-op (no span, no event) when the mode does not change.
+   * call. No-op (no span, no event) when the mode does not change. A call secure by policy stays secure
+   * (`call-state`).
    */
   setSecure(on: boolean, by: SecureChangeSource, now: Date = new Date()): void {
     if (!this.control || this.#state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
+    if (!on && this.control.pinnedSecure === true) throw new CardlineError('call-state', 'secure mode is on for every call by policy');
     this.control.setSecure(on);
     this.noteSecure(on, by, now);
   }
@@ -208,8 +212,27 @@ export class CallRegistry {
     if (!call) throw new CardlineError('call-not-found');
     if (!call.control || call.state !== CallState.Answered) throw new CardlineError('call-state', 'secure mode needs an answered call');
     if (on && paymentSessionId !== undefined) call.paymentSessionId = paymentSessionId;
+    call.setSecure(on, 'api'); // may refuse (secure by policy): the binding then stays
     if (!on) call.paymentSessionId = null;
-    call.setSecure(on, 'api');
     return call.view();
+  }
+
+  /**
+   * The payment session bound to a call reached a terminal state (succeeded, failed, cancelled, expired): it is
+   * unbound from every call that holds it and their secure mode turns off by itself (span source 'session-ended'),
+   * so the agent and the caller talk normally again without anyone pressing a key. A call secure by policy stays
+   * secure; an ended or unanswered call is only unbound. Returns the ids of the calls that were unbound.
+   */
+  paymentSessionEnded(paymentSessionId: string, now: Date = new Date()): string[] {
+    const changed: string[] = [];
+    for (const call of this.#calls.values()) {
+      if (call.paymentSessionId !== paymentSessionId) continue;
+      call.paymentSessionId = null;
+      changed.push(call.id);
+      if (call.state === CallState.Answered && call.control && call.secure && call.control.pinnedSecure !== true) {
+        call.setSecure(false, 'session-ended', now);
+      }
+    }
+    return changed;
   }
 }

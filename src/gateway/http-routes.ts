@@ -11,6 +11,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CardlineError } from '../errors/index.ts';
+import { TERMINAL_STATES } from '../payments/index.ts';
 import { sameSipIdentity } from '../sip/index.ts';
 import { CallState, type CallRegistry, type CallView } from './call-registry.ts';
 
@@ -69,9 +70,12 @@ export function isCallOf(call: CallView, identity: string): boolean {
   return sameSipIdentity(identity, call.agent);
 }
 
-/** Looks a payment session up (the payment service's `find`): binding refuses unknown sessions. */
+/**
+ * Looks a payment session up (the payment service's `find`): binding refuses unknown sessions, and sessions that
+ * already ended (their end would never turn the call's secure mode off again).
+ */
 export interface SessionLookup {
-  find(id: string): Promise<unknown>;
+  find(id: string): Promise<{ state: string } | null>;
 }
 
 export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry, sessions?: SessionLookup, access?: CallAccess): void {
@@ -99,7 +103,9 @@ export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry,
     await access?.checkBind(request, call.view(), sessionId);
     if (sessionId !== undefined) {
       if (!on) throw new CardlineError('invalid-request', 'sessionId binds a session when turning secure mode on');
-      if (!sessions || (await sessions.find(sessionId)) === null) throw new CardlineError('session-not-found');
+      const found = sessions ? await sessions.find(sessionId) : null;
+      if (found === null) throw new CardlineError('session-not-found');
+      if ((TERMINAL_STATES as readonly string[]).includes(found.state)) throw new CardlineError('session-ended');
     }
     return registry.setSecure(request.params.id, on, sessionId);
   });

@@ -16,7 +16,22 @@
  *   - anything else (CN, unknown payload types): dropped — it cannot be masked.
  *   SSRC / sequence / timestamp are rewritten per leg (`RtpStreamRewriter`, RFC 3550 §7.2 translator).
  * Agent → caller: passes through (rewritten; transcoded if the laws differ); the agent's telephone-events
- *   are forwarded when the caller leg negotiated telephone-event.
+ *   are forwarded when the caller leg negotiated telephone-event — unless the policy armed agent-side TRIGGERS:
+ *
+ * Agent-side in-band triggers (legacy style, `#388*` on / `#388#` off; `triggers` option). The agent's keys can
+ * arrive as tones in its audio, as RFC 4733 events, or as SIP INFO (fed in by the B2BUA through `agentKey`). Trigger
+ * digits must never reach the caller, and the relay cannot know which key the agent presses next, so while
+ * triggers are armed EVERY agent key is taken out of the agent → caller path: the audio runs through a second
+ * `DtmfMasker` (mode 'silence', same 30 ms look-ahead guarantee as the caller path), the agent's telephone-event
+ * packets are held (the rewriter `skip`s them: no sequence gap), INFO is not forwarded. Each key goes to a
+ * `TriggerMatcher`. A completed trigger calls `onTrigger` (the B2BUA turns secure mode on/off through the Call,
+ * which reaches `setSecure` here). Keys that turn out NOT to be a trigger are passed on to the caller — a
+ * contact-centre engineer expects an agent who dials through to a third-party IVR or a conference bridge on the
+ * caller side to still be heard, just late: tones and RFC 4733 keys are re-generated as clean in-band tones
+ * (80 ms on, 80 ms off, −10 dBm0, Q.23 via the DSP generator) written over the outgoing agent audio — in-band
+ * G.711 DTMF works towards every caller, whether or not it negotiated telephone-event; held INFO keys are
+ * forwarded as INFO (`onReleasedInfo`). A key is held at most until it cannot start a trigger any more, or the
+ * matcher's inter-digit timeout (default 3 s). Without triggers the agent path has no masker (pass-through).
  *
  * Symmetric RTP (RFC 4961; NAT): each leg latches to the source address of the first valid packet it
  * receives and from then on sends there and accepts only that source. Before that it sends to the address
@@ -44,13 +59,15 @@
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import {
-  alawDecode, alawEncode, DtmfMasker, type DtmfDigit, type MaskMode, ulawDecode, ulawEncode,
+  alawDecode, alawEncode, DtmfMasker, type DtmfDigit, generateTone, type MaskMode, msToSamples, ulawDecode, ulawEncode,
 } from '../dsp/index.ts';
 import {
   looksLikeRtcp, parseRtcp, parseRtp, ReorderBuffer, RtcpReporter, RtpStreamRewriter, serializeRtcp, serializeRtp,
   TelephoneEventReceiver, type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
 } from '../media/index.ts';
 import { sharedTimerWheel, type TimerWheel, type WheelTimer } from './timer-wheel.ts';
+import type { TriggerSequences } from './policy.ts';
+import { TriggerMatcher } from './trigger-matcher.ts';
 
 /** Where a secure digit came from: in-band tones found by the masker, RFC 4733 events, or SIP INFO (B2BUA). */
 export type SecureDigitSource = 'inband' | 'rfc4733' | 'sip-info';
@@ -98,6 +115,17 @@ export interface LegMedia {
   rtcpMux?: boolean;
 }
 
+/** How a held agent key arrived (a released key is passed on the same way, see the file comment). */
+export type AgentKeyOrigin =
+  | { source: 'inband' | 'rfc4733' }
+  | { source: 'sip-info'; body: Uint8Array; contentType: string };
+
+/** Agent-side trigger sequences armed on this relay (from the call's policy). */
+export interface RelayTriggers extends TriggerSequences {
+  /** Held agent keys are released when no key follows within this time. Default 3000 ms. */
+  interDigitTimeoutMs?: number;
+}
+
 export interface MediaRelayOptions {
   allocator: RtpPortAllocator;
   onDigit: SecureDigitSink;
@@ -116,6 +144,12 @@ export interface MediaRelayOptions {
   timerWheel?: TimerWheel;
   /** Receives the audio sent on both legs (the call recorder); see the file comment. */
   tap?: MediaTap | null;
+  /** Agent-side in-band triggers; null/absent: none (agent → caller passes through, no masker). */
+  triggers?: RelayTriggers | null;
+  /** A trigger sequence completed on the agent side ('start' / 'end'). Must not throw (errors are counted). */
+  onTrigger?: (which: 'start' | 'end') => void;
+  /** A held agent SIP INFO key turned out not to be a trigger: forward this INFO to the caller. */
+  onReleasedInfo?: (body: Uint8Array, contentType: string) => void;
 }
 
 export interface DirectionStats {
@@ -143,6 +177,9 @@ export interface MediaRelayStats {
   processingErrors: number;
   /** The media tap threw (forwarding is unaffected). */
   tapErrors: number;
+  /** Agent-side triggers: completed sequences, and agent keys passed on to the caller after being held. */
+  triggersMatched: number;
+  agentKeysReleased: number;
 }
 
 type Side = 'caller' | 'agent';
@@ -227,6 +264,58 @@ class Scratch {
 /** Largest timestamp gap (samples) bridged with silence in the masker; beyond it the masker restarts. */
 const MAX_BRIDGED_GAP = 8000;
 
+/**
+ * A `DtmfMasker` on an RTP timeline: output for timestamp T is the input for T − delay (see the file comment). A
+ * sequence gap is fed as silence so that mapping stays exact; a jump or a step back starts a new masker.
+ */
+class TimelineMasker {
+  readonly #make: () => DtmfMasker;
+  #masker: DtmfMasker | null = null;
+  /** Next timestamp the masker expects (its input is contiguous); null at a (re)start. */
+  #nextTs: number | null = null;
+
+  constructor(make: () => DtmfMasker) {
+    this.#make = make;
+  }
+
+  /** Discards the delay line unheard; the next packet starts a fresh masker. */
+  reset(): void {
+    this.#masker = null;
+    this.#nextTs = null;
+  }
+
+  /** Masks one packet's audio into `out` (same length as `pcm`) and returns it. */
+  process(pcm: Int16Array, timestamp: number, out: Int16Array): Int16Array {
+    let masker = this.#masker;
+    if (!masker || this.#nextTs === null) {
+      masker = this.#masker = this.#make();
+    } else {
+      const gap = (timestamp - this.#nextTs) | 0; // serial difference (RFC 3550 §5.1 wrap)
+      if (gap > 0 && gap <= MAX_BRIDGED_GAP) {
+        masker.process(new Int16Array(gap)); // the missing span's output slot was never sent: discard
+      } else if (gap !== 0) {
+        masker = this.#masker = this.#make(); // a jump or a step back: a new stream
+      }
+    }
+    this.#nextTs = (timestamp + pcm.length) >>> 0;
+    return masker.process(pcm, out);
+  }
+}
+
+/** A released agent key re-generated in-band: tone then gap (ITU-T Q.24 allows ≥ 40 ms each; 80/80 is usual). */
+const REGEN_ON_MS = 80;
+const REGEN_OFF_MS = 80;
+const REGEN_LEVEL_DBM0 = -10;
+
+/** The agent → caller side of an armed relay: masker, held RFC 4733 events, matcher, re-generated tones. */
+interface AgentTriggerPath {
+  masker: TimelineMasker;
+  events: TelephoneEventReceiver;
+  matcher: TriggerMatcher<AgentKeyOrigin>;
+  /** Audio to write over the outgoing agent audio (released keys), oldest first. */
+  inject: Int16Array[];
+}
+
 function newStats(): DirectionStats {
   return { received: 0, sent: 0, dropped: 0, rejected: 0 };
 }
@@ -235,7 +324,7 @@ function newStats(): DirectionStats {
 export function emptyRelayStats(): MediaRelayStats {
   return {
     callerToAgent: newStats(), agentToCaller: newStats(), rtcpReceived: 0, rtcpSent: 0, rtcpRejected: 0, sinkErrors: 0, secureDigits: 0,
-    processingErrors: 0, tapErrors: 0,
+    processingErrors: 0, tapErrors: 0, triggersMatched: 0, agentKeysReleased: 0,
   };
 }
 
@@ -254,6 +343,8 @@ export function addRelayStats(into: MediaRelayStats, s: MediaRelayStats): MediaR
   into.secureDigits += s.secureDigits;
   into.processingErrors += s.processingErrors;
   into.tapErrors += s.tapErrors;
+  into.triggersMatched += s.triggersMatched;
+  into.agentKeysReleased += s.agentKeysReleased;
   return into;
 }
 
@@ -265,9 +356,10 @@ export class MediaRelay {
   readonly #now: () => number;
   readonly #reorderDepth: number;
   #secure: boolean;
-  #masker: DtmfMasker | null = null;
-  /** Next timestamp the masker expects (its input is contiguous); null at a (re)start. */
-  #maskerNextTs: number | null = null;
+  readonly #callerMasker: TimelineMasker;
+  readonly #agentPath: AgentTriggerPath | null;
+  readonly #onTrigger: ((which: 'start' | 'end') => void) | undefined;
+  readonly #onReleasedInfo: ((body: Uint8Array, contentType: string) => void) | undefined;
   #reorder: ReorderBuffer<RtpPacket>;
   #reorderSsrc: number | null = null;
   readonly #events = new TelephoneEventReceiver();
@@ -307,6 +399,16 @@ export class MediaRelay {
     this.#unixNow = o.unixNow ?? Date.now;
     this.#wheel = o.timerWheel ?? sharedTimerWheel;
     this.#tap = o.tap ?? null;
+    this.#callerMasker = new TimelineMasker(() => new DtmfMasker({ mode: this.#maskMode, onDigit: (e) => this.#sink(e.digit, 'inband') }));
+    this.#onTrigger = o.onTrigger;
+    this.#onReleasedInfo = o.onReleasedInfo;
+    this.#agentPath = o.triggers ? {
+      // 'silence': the caller hears nothing where the agent pressed a key (a beep per key would say "key pressed")
+      masker: new TimelineMasker(() => new DtmfMasker({ mode: 'silence', onDigit: (e) => this.#agentKey(e.digit, { source: 'inband' }) })),
+      events: new TelephoneEventReceiver(),
+      matcher: new TriggerMatcher<AgentKeyOrigin>(o.triggers),
+      inject: [],
+    } : null;
     for (const side of ['caller', 'agent'] as const) {
       const leg = this.#leg(side);
       leg.pair.rtp.on('message', (msg, rinfo) => this.#onRtp(side, msg, rinfo));
@@ -340,8 +442,22 @@ export class MediaRelay {
   setSecure(on: boolean): void {
     if (on === this.#secure) return;
     this.#secure = on;
-    this.#masker = null; // off: the delay line is discarded unheard; on: a fresh masker starts
-    this.#maskerNextTs = null;
+    this.#callerMasker.reset(); // off: the delay line is discarded unheard; on: a fresh masker starts
+  }
+
+  /** Whether agent-side triggers are armed (agent keys are held and matched, not passed straight on). */
+  get triggersArmed(): boolean {
+    return this.#agentPath !== null;
+  }
+
+  /**
+   * An agent key from SIP INFO (the B2BUA's agent dialog). Returns false when triggers are not armed (the B2BUA
+   * then forwards the INFO itself); true when the key was taken by the matcher (held, consumed or released).
+   */
+  agentInfoKey(digit: DtmfDigit, body: Uint8Array, contentType: string): boolean {
+    if (!this.#agentPath || this.#closed) return false;
+    this.#agentKey(digit, { source: 'sip-info', body, contentType });
+    return true;
   }
 
   get stats(): MediaRelayStats {
@@ -521,7 +637,7 @@ export class MediaRelay {
     if (this.#secure) {
       const sc = this.#scratch;
       sc.fit(p.payload.length);
-      payload = encode(agentMedia.codec, this.#mask(decode(codec, p.payload, sc.pcm), p.timestamp, sc.masked), sc.bytes);
+      payload = encode(agentMedia.codec, this.#callerMasker.process(decode(codec, p.payload, sc.pcm), p.timestamp, sc.masked), sc.bytes);
     } else if (codec === agentMedia.codec) {
       payload = p.payload; // pass-through, bit-exact
     } else {
@@ -530,31 +646,10 @@ export class MediaRelay {
     this.#send(this.agent, p, agentMedia.payloadType, payload, now, stats);
   }
 
-  /** Masks one packet's audio; output for timestamp T is the input for T − delay (see file comment). */
-  #mask(pcm: Int16Array, timestamp: number, out: Int16Array): Int16Array {
-    let masker = this.#masker;
-    if (!masker || this.#maskerNextTs === null) {
-      masker = this.#masker = this.#newMasker();
-    } else {
-      const gap = (timestamp - this.#maskerNextTs) | 0; // serial difference (RFC 3550 §5.1 wrap)
-      if (gap > 0 && gap <= MAX_BRIDGED_GAP) {
-        masker.process(new Int16Array(gap)); // the missing span's output slot was never sent: discard
-      } else if (gap !== 0) {
-        masker = this.#masker = this.#newMasker(); // a jump or a step back: a new stream
-      }
-    }
-    this.#maskerNextTs = (timestamp + pcm.length) >>> 0;
-    return masker.process(pcm, out);
-  }
-
   #transcode(from: MaskableCodec, to: MaskableCodec, bytes: Uint8Array): Uint8Array {
     const sc = this.#scratch;
     sc.fit(bytes.length);
     return encode(to, decode(from, bytes, sc.pcm), sc.bytes);
-  }
-
-  #newMasker(): DtmfMasker {
-    return new DtmfMasker({ mode: this.#maskMode, onDigit: (e) => this.#sink(e.digit, 'inband') });
   }
 
   #deliverEvents(notices: ReturnType<TelephoneEventReceiver['poll']>): void {
@@ -580,7 +675,18 @@ export class MediaRelay {
     if (!callerMedia || !agentMedia) return;
     const stats = this.#stats.agentToCaller;
     const now = this.#now();
+    const path = this.#agentPath;
+    if (path) {
+      this.#agentEnded(path.events.poll(now));
+      this.#agentStep(path.matcher.poll(now));
+    }
     if (agentMedia.telephoneEventPayloadType !== null && p.payloadType === agentMedia.telephoneEventPayloadType) {
+      if (path) { // armed: every agent event is held (RFC 4733 §2.5 would carry a trigger digit to the caller)
+        this.#agentEnded(path.events.push(p, now));
+        this.caller.rewriter.skip(p);
+        stats.dropped++;
+        return;
+      }
       if (callerMedia.telephoneEventPayloadType === null) {
         this.caller.rewriter.skip(p);
         stats.dropped++;
@@ -595,8 +701,67 @@ export class MediaRelay {
       stats.dropped++;
       return;
     }
-    const payload = codec === callerMedia.codec ? p.payload : this.#transcode(codec, callerMedia.codec, p.payload);
+    let payload: Uint8Array;
+    if (path) {
+      const sc = this.#scratch;
+      sc.fit(p.payload.length);
+      const pcm = path.masker.process(decode(codec, p.payload, sc.pcm), p.timestamp, sc.masked);
+      payload = encode(callerMedia.codec, this.#injectInto(path, pcm), sc.bytes);
+    } else {
+      payload = codec === callerMedia.codec ? p.payload : this.#transcode(codec, callerMedia.codec, p.payload);
+    }
     this.#send(this.caller, p, callerMedia.payloadType, payload, now, stats);
+  }
+
+  #agentEnded(notices: ReturnType<TelephoneEventReceiver['poll']>): void {
+    for (const n of notices) {
+      if (n.type === 'end' && n.key.digit !== null) this.#agentKey(n.key.digit, { source: 'rfc4733' });
+    }
+  }
+
+  #agentKey(digit: DtmfDigit, origin: AgentKeyOrigin): void {
+    const path = this.#agentPath;
+    if (!path) return;
+    this.#agentStep(path.matcher.push(digit, origin, this.#now()));
+  }
+
+  #agentStep(step: ReturnType<TriggerMatcher<AgentKeyOrigin>['poll']>): void {
+    const path = this.#agentPath;
+    if (!path) return;
+    for (const k of step.released) {
+      this.#stats.agentKeysReleased++;
+      if (k.tag.source === 'sip-info') {
+        try {
+          this.#onReleasedInfo?.(k.tag.body, k.tag.contentType);
+        } catch {
+          this.#stats.processingErrors++;
+        }
+      } else {
+        path.inject.push(generateTone({ digit: k.digit, durationMs: REGEN_ON_MS, levelDbm0: REGEN_LEVEL_DBM0 }), new Int16Array(msToSamples(REGEN_OFF_MS)));
+      }
+    }
+    if (step.matched !== null) {
+      this.#stats.triggersMatched++;
+      try {
+        this.#onTrigger?.(step.matched);
+      } catch {
+        this.#stats.processingErrors++; // never breaks the media path
+      }
+    }
+  }
+
+  /** Writes queued re-generated key tones over `pcm` (in place) and returns it. */
+  #injectInto(path: AgentTriggerPath, pcm: Int16Array): Int16Array {
+    let at = 0;
+    while (at < pcm.length && path.inject.length > 0) {
+      const head = path.inject[0] as Int16Array;
+      const n = Math.min(head.length, pcm.length - at);
+      pcm.set(head.subarray(0, n), at);
+      at += n;
+      if (n === head.length) path.inject.shift();
+      else path.inject[0] = head.subarray(n);
+    }
+    return pcm;
   }
 
   // ---- sending ------------------------------------------------------------------------------------------

@@ -4,6 +4,13 @@
  * credentials (RFC 3261 §22.2), RTP port allocator and the B2BUA with its route rules. The composition root calls it
  * and registers the calls API on the HTTP server (`registerCallRoutes`). The agent leg goes over TLS when a route's
  * target is `sips:` or carries `;transport=tls` (the transport layer's RFC 3263-style choice).
+ *
+ * Masking policy: from config (`secureByDefault`, `maskMode`, `triggers`: validated here, a bad trigger fails the
+ * start with `invalid-config`), unless the caller passes `policy` (e.g. the admin settings store:
+ * `startGateway(g, { policy: () => settings.current() })`), read once per new call.
+ *
+ * Example (agent-side triggers `#388*` on / `#388#` off):
+ *   "gateway": { …, "triggers": { "start": "#388*", "end": "#388#", "interDigitTimeoutMs": 3000 } }
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
@@ -17,6 +24,7 @@ import { B2bua, type RouteRule } from './b2bua.ts';
 import type { Call } from './call-registry.ts';
 import type { MediaTap, SecureDigitSource } from './media-relay.ts';
 import { RouteCredentialStore } from './route-credentials.ts';
+import { type MaskingPolicy, type PolicySource, validateTriggers } from './policy.ts';
 
 export type GatewayConfig = NonNullable<CardlineConfig['gateway']>;
 
@@ -68,6 +76,27 @@ export function tlsTransportFromConfig(sip: GatewayConfig['sip']): TlsTransport 
   });
 }
 
+/** The masking policy the `gateway` config section describes (throws `invalid-config` on bad triggers). */
+export function policyFromConfig(g: GatewayConfig): MaskingPolicy {
+  return {
+    secureByDefault: g.secureByDefault ?? false,
+    maskMode: g.maskMode ?? 'tone',
+    triggers: g.triggers ? validateTriggers({ start: g.triggers.start, end: g.triggers.end }) : null,
+  };
+}
+
+export interface StartGatewayOptions {
+  logger?: Logger;
+  onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
+  /** Overrides the config's policy (e.g. the admin's settings store); read once per new call. */
+  policy?: PolicySource;
+  /** Where `routes[i].auth.passwordEnv` is looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Call recording hooks (src/recording/): a media tap per call, and an observer of each new call. */
+  tapFor?: ((call: Call) => MediaTap | null) | undefined;
+  onCallStarted?: ((call: Call) => void) | undefined;
+}
+
 export interface RunningGateway {
   b2bua: B2bua;
   stack: SipStack;
@@ -78,18 +107,12 @@ export interface RunningGateway {
 
 export async function startGateway(
   g: GatewayConfig,
-  o: {
-    logger?: Logger;
-    onSecureDigit?: (call: Call, digit: DtmfDigit, source: SecureDigitSource) => void;
-    /** Where `routes[i].auth.passwordEnv` is looked up; default process.env. */
-    env?: NodeJS.ProcessEnv;
-    /** Call recording hooks (src/recording/): a media tap per call, and an observer of each new call. */
-    tapFor?: ((call: Call) => MediaTap | null) | undefined;
-    onCallStarted?: ((call: Call) => void) | undefined;
-  } = {},
+  o: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const routes = routeRulesFromConfig(g.routes);
   const credentials = new RouteCredentialStore(g.routes, o.env);
+  const configPolicy = policyFromConfig(g); // fails the start on bad triggers, before anything binds
+  const policy: PolicySource = o.policy ?? (() => configPolicy);
   // Files are read before any socket is bound, so a config error leaves nothing to clean up.
   const transports: Transport[] = g.sip.transports.map((t) => (t === 'tls'
     ? tlsTransportFromConfig(g.sip)
@@ -105,8 +128,8 @@ export async function startGateway(
   const b2bua = new B2bua({
     ua, allocator, routes,
     ...(g.media.advertiseAddress ? { mediaAddress: g.media.advertiseAddress } : {}),
-    secureByDefault: g.secureByDefault ?? false,
-    ...(g.maskMode ? { maskMode: g.maskMode } : {}),
+    policy,
+    ...(g.triggers?.interDigitTimeoutMs !== undefined ? { triggerTimeoutMs: g.triggers.interDigitTimeoutMs } : {}),
     ...(g.noAnswerTimeoutMs ? { noAnswerTimeoutMs: g.noAnswerTimeoutMs } : {}),
     ...(g.agentSrtp ? { agentSrtp: g.agentSrtp } : {}),
     ...(g.media.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: g.media.rtcpIntervalMs } : {}),

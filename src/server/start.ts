@@ -6,7 +6,7 @@ import { bootstrapApiKeys, openSecurity, securityOptionsFromConfig, type Securit
 import { CardlineError } from '../errors/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connectors/index.ts';
-import { PaymentSessionService, type PaymentStore } from '../payments/index.ts';
+import { isTerminal, PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
 import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
 import { recordingFromConfig, type CallRecording } from '../recording/index.ts';
@@ -108,6 +108,11 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
         logger, onSecureDigit: binder.sink, tapFor: recording.tapFor, onCallStarted: recording.onCallStarted,
       });
       registerCallRoutes(app, gateway.b2bua.registry, payments, securityCallAccess(security.auth, payments));
+      // The bound payment session ended (succeeded, failed, cancelled, expired): unbind it, secure mode off.
+      const calls = gateway.b2bua.registry;
+      payments.onEvent((e) => {
+        if (isTerminal(e.session.state)) calls.paymentSessionEnded(e.sessionId);
+      });
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -30,7 +30,9 @@ describe('calls API', () => {
     ringing.transition(CallState.Ringing);
     registry.add(answered);
     registry.add(ringing);
-    server = await startTestServer({ routes: (app) => registerCallRoutes(app, registry, { find: async (id) => (id === 'ps_known' ? { id } : null) }) });
+    server = await startTestServer({ routes: (app) => registerCallRoutes(app, registry, {
+      find: async (id) => (id === 'ps_known' ? { state: 'capturing' } : id === 'ps_done' ? { state: 'succeeded' } : null),
+    }) });
   });
   after(async () => {
     await server.close();
@@ -82,5 +84,51 @@ describe('calls API', () => {
     assert.equal(answered.paymentSessionId, 'ps_known');
     await post({ on: false });
     assert.equal(answered.paymentSessionId, null);
+  });
+
+  it('refuses to bind a session that already ended (session-ended, 409); nothing changes', async () => {
+    const before = answered.secureSpans.length;
+    const res = await fetch(`${server.url}/v1/calls/${answered.id}/secure`, {
+      method: 'POST', headers: { ...server.auth, 'content-type': 'application/json' }, body: JSON.stringify({ on: true, sessionId: 'ps_done' }),
+    });
+    assert.equal(res.status, 409);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'session-ended');
+    assert.deepEqual([answered.paymentSessionId, answered.secure, answered.secureSpans.length], [null, false, before]);
+  });
+
+  it('the bound session ending turns secure mode off (session-ended) and unbinds; shown in secureSpans', async () => {
+    registry.setSecure(answered.id, true, 'ps_known');
+    assert.deepEqual(registry.paymentSessionEnded('ps_other'), []);
+    assert.equal(answered.secure, true);
+    assert.deepEqual(registry.paymentSessionEnded('ps_known'), [answered.id]);
+    assert.deepEqual([answered.secure, answered.paymentSessionId], [false, null]);
+    const body = (await (await fetch(`${server.url}/v1/calls`, { headers: server.auth })).json()) as { calls: Array<{ id: string; secureSpans: Array<{ startedBy: string; endedBy: string | null; end: string | null }> }> };
+    const spans = body.calls.find((c) => c.id === answered.id)?.secureSpans ?? [];
+    const last = spans.at(-1);
+    assert.deepEqual([last?.startedBy, last?.endedBy, typeof last?.end], ['api', 'session-ended', 'string']);
+  });
+
+  it('a call secure by policy stays secure: API off is refused (call-state), session end only unbinds', async () => {
+    const pinned = new Call({ sipCallId: 'pin@carrier', caller: 'sip:carol@example.com', callee: 'sip:pay@cardline', agent: 'sip:agent@pbx' });
+    const ctl = Object.assign(new FakeControl(), { pinnedSecure: true });
+    ctl.secure = true;
+    pinned.transition(CallState.Answered);
+    pinned.control = ctl;
+    pinned.noteSecure(true, 'policy');
+    registry.add(pinned);
+    try {
+      pinned.paymentSessionId = 'ps_pin';
+      assert.deepEqual(registry.paymentSessionEnded('ps_pin'), [pinned.id]);
+      assert.deepEqual([pinned.secure, pinned.paymentSessionId, ctl.changes], [true, null, []]);
+      const res = await fetch(`${server.url}/v1/calls/${pinned.id}/secure`, {
+        method: 'POST', headers: { ...server.auth, 'content-type': 'application/json' }, body: JSON.stringify({ on: false }),
+      });
+      assert.equal(res.status, 409);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'call-state');
+      assert.equal(pinned.secure, true);
+      assert.deepEqual(pinned.view().secureSpans.map((x) => [x.startedBy, x.endedBy]), [['policy', null]]);
+    } finally {
+      registry.remove(pinned.id);
+    }
   });
 });

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { generateApiKey, hashApiKey, loadConfig } from '../../src/config/index.ts';
-import { routeRulesFromConfig } from '../../src/gateway/index.ts';
+import { generateApiKey, hashApiKey, loadConfig, validateConfig } from '../../src/config/index.ts';
+import { policyFromConfig, routeRulesFromConfig, startGateway, type GatewayConfig } from '../../src/gateway/index.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { startCardline } from '../../src/server/index.ts';
 import { type IncomingInvite, UserAgentCore } from '../../src/sip/dialogs/index.ts';
@@ -81,6 +81,21 @@ describe('startCardline with the gateway', () => {
       await Promise.all(peers.map((p) => p.stack.close()));
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('gateway.triggers: validated at startup (invalid-config), then part of the config policy', async () => {
+    const g: GatewayConfig = {
+      sip: { host: HOST, port: 0, transports: ['udp'] }, media: { address: HOST, minPort: 40000, maxPort: 40009 }, routes: [],
+      triggers: { start: '#388*', end: '#388#', interDigitTimeoutMs: 2000 },
+    };
+    assert.deepEqual(policyFromConfig(g), { secureByDefault: false, maskMode: 'tone', triggers: { start: '#388*', end: '#388#' } });
+    const isConfig = (e: Error & { code?: string }) => e.code === 'invalid-config';
+    // schema: keys only; the rest (prefix, equal) by validateTriggers when the gateway starts, before anything binds
+    const base = loadConfig({ env: {} });
+    assert.throws(() => validateConfig({ ...base, gateway: { ...g, triggers: { start: '#38x', end: '#388#' } } }), isConfig);
+    assert.doesNotThrow(() => validateConfig({ ...base, gateway: g }));
+    await assert.rejects(startGateway({ ...g, triggers: { start: '#38', end: '#388' } }), (e: Error & { code?: string }) => isConfig(e) && /prefix/.test(e.message));
+    await assert.rejects(startGateway({ ...g, triggers: { start: '#388', end: '#388' } }), isConfig);
   });
 
   it('a bad route pattern is a config error naming where', () => {

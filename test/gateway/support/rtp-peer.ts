@@ -3,7 +3,8 @@
  * of PCM, and a wait-for-condition loop (no fixed sleeps).
  */
 import dgram from 'node:dgram';
-import { ulawEncode } from '../../../src/dsp/index.ts';
+import { ulawDecode, ulawEncode } from '../../../src/dsp/index.ts';
+import type { LegMedia } from '../../../src/gateway/index.ts';
 import { parseRtp, type RtpPacket } from '../../../src/media/index.ts';
 
 export const HOST = '127.0.0.1';
@@ -60,6 +61,35 @@ export function audioPackets(pcm: Int16Array, o: { ssrc: number; seq0: number; t
       marker: i === 0, payloadType: o.pt ?? PCMU, sequenceNumber: (o.seq0 + i) & 0xffff, timestamp: (o.ts0 + i * FRAME) >>> 0,
       ssrc: o.ssrc, csrcs: [], extension: null, payload: (o.encode ?? ulawEncode)(chunk), paddingLength: 0,
     });
+  }
+  return out;
+}
+
+/** telephone-event payload type used by the relay tests. */
+export const TE_PT = 101;
+
+/** Sends in small bursts so loopback buffers never overflow. */
+export async function sendAll(from: dgram.Socket, port: number, packets: Uint8Array[]): Promise<void> {
+  for (let i = 0; i < packets.length; i++) {
+    from.send(packets[i] as Uint8Array, port, HOST);
+    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** A PCMU leg whose far end is `port` on loopback. */
+export function pcmuLeg(port: number, te: number | null = TE_PT): LegMedia {
+  return { codec: 'PCMU', payloadType: PCMU, telephoneEventPayloadType: te, remote: { address: HOST, port } };
+}
+
+/** Received audio in (rewritten) sequence order, decoded; packets of other payload types (events) left out. */
+export function receivedAudio(p: Peer, decode = ulawDecode, audioPt = PCMU): Int16Array {
+  const pkts = p.received.filter((x) => x.payloadType === audioPt).sort((a, b) => ((a.sequenceNumber - b.sequenceNumber) << 16) >> 16);
+  const parts = pkts.map((x) => decode(x.payload));
+  const out = new Int16Array(parts.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    out.set(x, at);
+    at += x.length;
   }
   return out;
 }
