@@ -102,10 +102,11 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
     if (config.gateway) {
       // A call's secure digits go only to the payment session bound by POST /v1/calls/:id/secure.
       const binder = new PaymentDigitBinder(payments, { onError: (callId, code) => logger.warn({ callId, code }, 'secure digit not accepted by the bound session') });
-      // Built-in recorder and external-recorder webhooks (both optional): hooks on every new call.
+      // Built-in recorder and external-recorder webhooks (both optional): hooks on every new call. The masking policy
+      // is the admin's settings (config values are their defaults), read once per new call.
       recording = recordingFromConfig(config.gateway, { dataDir: config.dataDir, logger, allowHttp: config.callbacks.allowHttp });
       gateway = await startGateway(config.gateway, {
-        logger, onSecureDigit: binder.sink, tapFor: recording.tapFor, onCallStarted: recording.onCallStarted,
+        logger, onSecureDigit: binder.sink, tapFor: recording.tapFor, onCallStarted: recording.onCallStarted, policy: settings.policySource,
       });
       registerCallRoutes(app, gateway.b2bua.registry, payments, securityCallAccess(security.auth, payments));
       // The bound payment session ended (succeeded, failed, cancelled, expired): unbind it, secure mode off.

@@ -1,17 +1,14 @@
 import type { CardlineConfig } from '../config/index.ts';
 import type { ConnectorConfig, ConnectorRegistry, ConnectorRegistryConfig } from '../connectors/index.ts';
-import { DEFAULT_MASKING_POLICY } from '../gateway/index.ts';
+import { DEFAULT_MASKING_POLICY, policyFromConfig } from '../gateway/index.ts';
 import { DEFAULT_CONNECTOR_ID, type SettingsDefaults, type SettingsStore } from './settings-store.ts';
 
 /** The configured values (file, environment): what the settings answer until an admin saves their own. */
 export function settingsDefaultsFromConfig(config: Pick<CardlineConfig, 'gateway' | 'connectors'>): SettingsDefaults {
   const gw = config.gateway;
   return {
-    maskingPolicy: {
-      secureByDefault: gw?.secureByDefault ?? DEFAULT_MASKING_POLICY.secureByDefault,
-      maskMode: gw?.maskMode ?? DEFAULT_MASKING_POLICY.maskMode,
-      triggers: DEFAULT_MASKING_POLICY.triggers,
-    },
+    // the gateway section's policy (its triggers validated: a bad one fails the start with invalid-config)
+    maskingPolicy: gw ? policyFromConfig(gw) : { ...DEFAULT_MASKING_POLICY },
     connectors: (config.connectors ?? null) as ConnectorRegistryConfig | null,
   };
 }

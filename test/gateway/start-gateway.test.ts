@@ -71,6 +71,20 @@ describe('startCardline with the gateway', () => {
       const ready = await running.payments.get(session.id);
       assert.deepEqual([ready.state, ready.last4], ['ready', '1111']);
       assert.equal((await running.payments.submit(session.id)).state, 'succeeded');
+      // the bound session ended: secure mode turns off by itself and the call is unbound (shown in /v1/calls)
+      type Listed = { calls: Array<{ secure: boolean; paymentSessionId: string | null; secureSpans: Array<{ startedBy: string; endedBy: string | null }> }> };
+      const listed = async (): Promise<Listed['calls'][number] | undefined> => ((await (await fetch(`${running.url}/v1/calls`, { headers: auth })).json()) as Listed).calls[0];
+      const t1 = Date.now();
+      while ((await listed())?.secure !== false && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
+      const after = await listed();
+      assert.deepEqual([after?.secure, after?.paymentSessionId], [false, null]);
+      assert.deepEqual(after?.secureSpans.map((x) => [x.startedBy, x.endedBy]), [['api', 'session-ended']]);
+      // an ended session cannot be bound again
+      const again = await fetch(`${running.url}/v1/calls/${id}/secure`, {
+        method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ on: true, sessionId: session.id }),
+      });
+      assert.equal(again.status, 409);
+      assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'session-ended');
       const ended = outcome.kind === 'answered' ? new Promise<string>((r) => { outcome.dialog.onTerminated = r; }) : Promise.resolve('');
       await running.close();
       assert.equal(await ended, 'bye-received', 'closing Cardline hangs up its calls');
