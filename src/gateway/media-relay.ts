@@ -62,7 +62,7 @@ import {
   alawDecode, alawEncode, DtmfMasker, type DtmfDigit, generateTone, type MaskMode, msToSamples, ulawDecode, ulawEncode,
 } from '../dsp/index.ts';
 import {
-  looksLikeRtcp, parseRtcp, parseRtp, ReorderBuffer, RtcpReporter, RtpStreamRewriter, serializeRtcp, serializeRtp,
+  looksLikeRtcp, parseRtcp, parseRtp, ReorderBuffer, RTP_FIXED_HEADER_LENGTH, RtcpReporter, RtpStreamRewriter, serializeRtcp, serializeRtpInto,
   TelephoneEventReceiver, type MaskableCodec, type RtpPacket, type RtpPortAllocator, type RtpPortPair, type SrtpContext,
 } from '../media/index.ts';
 import { sharedTimerWheel, type TimerWheel, type WheelTimer } from './timer-wheel.ts';
@@ -246,7 +246,7 @@ const NO_CSRCS: number[] = [];
 
 /**
  * Per-relay scratch buffers for the hot path (decode → mask → encode), grown to the largest payload seen: no
- * allocation per packet. Safe to reuse because `serializeRtp` copies the payload into the datagram synchronously.
+ * allocation per packet. Safe to reuse because `serializeRtpInto` copies the payload into the datagram synchronously.
  */
 class Scratch {
   pcm = new Int16Array(160);
@@ -776,10 +776,12 @@ export class MediaRelay {
     }
     const h = to.rewriter.rewrite(p, now);
     // Cardline is the source on this leg: CSRCs and header extensions of the far end are not forwarded.
-    let bytes = serializeRtp({
+    // The datagram comes from Node's pooled allocator: a fresh zeroed Uint8Array per packet costs more than the
+    // rest of the pass-through path. Not reused by us: dgram may still hold it queued after send() returns.
+    let bytes = serializeRtpInto({
       marker: h.marker, payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc,
       csrcs: NO_CSRCS, extension: null, payload, paddingLength: 0,
-    });
+    }, Buffer.allocUnsafe(RTP_FIXED_HEADER_LENGTH + payload.length));
     if (to.media.srtp) bytes = to.media.srtp.outbound.protectRtp(bytes);
     try {
       to.pair.rtp.send(bytes, dest.port, dest.address);

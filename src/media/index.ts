@@ -9,7 +9,7 @@ export {
 
 // --- RTP / RTCP (RFC 3550, RFC 8285, RFC 4585, RFC 5761) ------------------------------------------------------
 export {
-  looksLikeRtcp, parseRtp, RTP_FIXED_HEADER_LENGTH, RTP_MAX_CSRC, rtpHeaderLength, rtpPacketLength, serializeRtp,
+  looksLikeRtcp, parseRtp, RTP_FIXED_HEADER_LENGTH, RTP_MAX_CSRC, rtpHeaderLength, rtpPacketLength, serializeRtp, serializeRtpInto,
   type ParseRtpOptions, type RtpHeaderExtension, type RtpPacket,
 } from './rtp-packet.ts';
 export {

@@ -131,6 +131,15 @@ export function rtpPacketLength(p: RtpPacket): number {
 
 /** Builds the wire form. Throws `RtpParseError` (code rtp-malformed) when a field is out of range. */
 export function serializeRtp(p: RtpPacket): Uint8Array {
+  return serializeRtpInto(p, new Uint8Array(rtpPacketLength(p)));
+}
+
+/**
+ * `serializeRtp` into caller-provided memory: `out` must hold at least `rtpPacketLength(p)` octets, any content
+ * (every octet of the result is written); returns the view of its first `rtpPacketLength(p)` octets. A relay passes
+ * pooled memory (`Buffer.allocUnsafe`), much cheaper per packet than a fresh zeroed array.
+ */
+export function serializeRtpInto(p: RtpPacket, out: Uint8Array): Uint8Array {
   if (!isUint(p.payloadType, 7)) throw new RtpParseError(`cannot serialize payload type ${p.payloadType}`);
   if (!isUint(p.sequenceNumber, 16)) throw new RtpParseError('cannot serialize: sequence number out of range');
   if (!isUint(p.timestamp, 32)) throw new RtpParseError('cannot serialize: timestamp out of range');
@@ -146,7 +155,9 @@ export function serializeRtp(p: RtpPacket): Uint8Array {
   if (p.marker && p.payloadType >= 72 && p.payloadType <= 76) {
     throw new RtpParseError(`cannot serialize payload type ${p.payloadType} with marker set (RFC 5761 §4)`);
   }
-  const out = new Uint8Array(rtpPacketLength(p));
+  const length = rtpPacketLength(p);
+  if (out.length < length) throw new RtpParseError(`output buffer of ${out.length} octets is shorter than the ${length}-octet packet`);
+  if (out.length > length) out = out.subarray(0, length);
   out[0] = (RTP_VERSION << 6) | (p.paddingLength > 0 ? 0x20 : 0) | (p.extension ? 0x10 : 0) | p.csrcs.length;
   out[1] = (p.marker ? 0x80 : 0) | p.payloadType;
   put16(out, 2, p.sequenceNumber);
@@ -167,7 +178,10 @@ export function serializeRtp(p: RtpPacket): Uint8Array {
   out.set(p.payload, o);
   o += p.payload.length;
   // Padding octets are zero except the last, which holds the count (RFC 3550 §5.1).
-  if (p.paddingLength > 0) out[out.length - 1] = p.paddingLength;
+  if (p.paddingLength > 0) {
+    out.fill(0, o, length - 1);
+    out[length - 1] = p.paddingLength;
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  looksLikeRtcp, parseRtp, rtpHeaderLength, rtpPacketLength, serializeRtp, type RtpPacket,
+  looksLikeRtcp, parseRtp, rtpHeaderLength, rtpPacketLength, serializeRtp, serializeRtpInto, type RtpPacket,
 } from '../../src/media/rtp-packet.ts';
 import {
   parseHeaderExtensionElements, serializeHeaderExtensionElements,
@@ -166,6 +166,19 @@ test('property: parse(serialize(p)) == p and serialize(parse(b)) == b', () => {
       { ...p, payload: [...p.payload], extension: p.extension && { profile: p.extension.profile, data: [...p.extension.data] } });
     assert.deepEqual(serializeRtp(q), bytes);
   }), { numRuns: 500 });
+});
+
+test('property: serializeRtpInto over dirty, larger memory writes exactly serializeRtp\'s bytes (padding zeroed)', () => {
+  fc.assert(fc.property(arbPacket, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 255 }), (p, extra, junk) => {
+    const mem = new Uint8Array(rtpPacketLength(p) + extra).fill(junk);
+    const out = serializeRtpInto(p, mem);
+    assert.equal(out.buffer, mem.buffer, 'a view of the given memory, not a copy');
+    assert.deepEqual(out, serializeRtp(p));
+  }), { numRuns: 300 });
+  const p: RtpPacket = {
+    marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 2, ssrc: 3, csrcs: [], extension: null, payload: new Uint8Array(160), paddingLength: 0,
+  };
+  assert.throws(() => serializeRtpInto(p, new Uint8Array(171)), RtpParseError);
 });
 
 test('fuzz: arbitrary bytes either parse consistently or throw RtpParseError, never anything else', () => {
