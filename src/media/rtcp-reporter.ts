@@ -14,7 +14,7 @@
  * - Every compound carries SDES with a CNAME (§6.5.1, §6.1 "MUST be included in each compound RTCP packet"); the
  *   last one adds BYE (§6.6).
  */
-import type { RtcpPacket, RtcpReportBlock } from './rtcp-packet.ts';
+import type { RtcpPacket, RtcpReportBlock, RtcpSdes } from './rtcp-packet.ts';
 import { sdesWithCname } from './rtcp-packet.ts';
 import { RtpSourceStats } from './rtp-source-stats.ts';
 
@@ -52,6 +52,8 @@ export class RtcpReporter {
   #source: RtpSourceStats | null = null;
   #lsr = 0;
   #lsrAt: number | null = null;
+  /** The SDES packet for the last SSRC reported (the CNAME is encoded once, not every interval). */
+  #sdes: RtcpSdes | null = null;
 
   constructor(o: RtcpReporterOptions) {
     if (o.cname.length === 0 || Buffer.byteLength(o.cname) > 255) throw new RangeError('cname must be 1..255 octets');
@@ -125,7 +127,8 @@ export class RtcpReporter {
     } else {
       first = { type: 'rr', ssrc, reports: blocks, extension: empty };
     }
-    const out: RtcpPacket[] = [first, sdesWithCname(ssrc, this.cname)];
+    if (this.#sdes?.chunks[0]?.ssrc !== ssrc) this.#sdes = sdesWithCname(ssrc, this.cname);
+    const out: RtcpPacket[] = [first, this.#sdes];
     if (o.bye) out.push({ type: 'bye', ssrcs: [ssrc], reason: null });
     return out;
   }
