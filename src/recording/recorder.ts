@@ -56,6 +56,14 @@ export class Recorder {
     this.#o = o;
     this.dir = o.dir;
     this.secureSpan = o.secureSpan ?? 'pause';
+    // the ring per call holds lag + tolerance + two flush intervals: keep them in sane bounds (memory per call)
+    const bounded = (name: string, v: number | undefined, min: number, max: number) => {
+      if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) throw new CardlineError('invalid-config', `recorder ${name} must be ${min}-${max}`);
+    };
+    bounded('lagMs', o.lagMs, 0, 10_000);
+    bounded('flushIntervalMs', o.flushIntervalMs, 10, 5_000);
+    bounded('toleranceMs', o.toleranceMs, 20, 10_000);
+    bounded('maxPendingBytes', o.maxPendingBytes, 4096, 1 << 30);
     try {
       mkdirSync(o.dir, { recursive: true, mode: 0o700 });
       chmodSync(o.dir, 0o700);

@@ -148,7 +148,7 @@ describe('CallRecorder with a virtual clock', () => {
   function setup(dir: string, secureSpan: 'pause' | 'masked') {
     let now = 0;
     const errors: string[] = [];
-    const recorder = new Recorder({ dir, secureSpan, now: () => now, lagMs: 100, flushIntervalMs: 1_000_000, toleranceMs: 500 });
+    const recorder = new Recorder({ dir, secureSpan, now: () => now, lagMs: 100, flushIntervalMs: 5000, toleranceMs: 500 });
     const call = new Call({ sipCallId: 'v@h', caller: 'sip:a@h', callee: 'sip:b@h', agent: 'sip:c@h' });
     let secure = false;
     call.control = { get secure() { return secure; }, setSecure: (on) => { secure = on; }, hangup: async () => {} };
