@@ -23,7 +23,7 @@
  * - BYE from either side ends the other dialog with BYE and frees the relay's ports.
  * - Failures map to final responses: no route 404, no ports 503, nothing maskable 488, the agent's own final
  *   failure passed on (3xx → 480 since redirects are not followed; 401/407 after our digest → 403; a local
- *   408/503 of our transaction → 408/503).
+ *   408/503 of our transaction → 408/503); the agent leg cancelled by the no-answer timer → 480 "No Answer".
  *
  * - SIP INFO DTMF from the caller: in secure mode read and sent to the sink, never forwarded (see onRequest).
  * - Policy per call (`policy`, a `PolicySource`): read ONCE when the INVITE arrives; the call keeps it (an admin's
@@ -355,7 +355,13 @@ export class B2bua {
       outcome = await dial(agentOffer).outcome;
     }
     if (outcome.kind === 'failed') {
-      if (!invite.tx.finalSent) invite.reject(mapFailure(outcome.response.status));
+      // Cancelled while the caller's INVITE is still open = our no-answer timer cancelled the agent leg (a caller's
+      // CANCEL answers the caller 487 first). The agent's 487 is not the caller's answer: RFC 3261 §21.4.18 480
+      // Temporarily Unavailable ("No Answer", the reason our CANCEL carried, RFC 3326).
+      if (!invite.tx.finalSent) {
+        if (outcome.cancelled) invite.reject(480, { reason: 'No Answer' });
+        else invite.reject(mapFailure(outcome.response.status));
+      }
       await live.end(outcome.cancelled ? 'cancelled' : `agent-${outcome.response.status}`);
       return;
     }
