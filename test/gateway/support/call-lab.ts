@@ -1,5 +1,4 @@
-import { startGateway, type RunningGateway } from '../../../src/gateway/index.ts';
-import type { Logger } from '../../../src/log/index.ts';
+import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../../src/gateway/index.ts';
 import { type Dialog, type IncomingInvite, UserAgentCore } from '../../../src/sip/dialogs/index.ts';
 import { SipStack } from '../../../src/sip/transactions/index.ts';
 import { UdpTransport } from '../../../src/sip/transport/index.ts';
@@ -18,10 +17,12 @@ export interface CallLab {
   agentUri(name: string): string;
   /** a caller rings agent `name` (or a destination no agent is named after) and the agent answers */
   call(name: string, from?: string): Promise<Dialog>;
+  /** agent `name`'s side of its latest answered call (to send in-dialog requests from the agent) */
+  agentDialog(name: string): Dialog | undefined;
   close(): Promise<void>;
 }
 
-export async function startCallLab(agents: readonly string[], o: { logger?: Logger; onSecureDigit?: NonNullable<Parameters<typeof startGateway>[1]>['onSecureDigit'] } = {}): Promise<CallLab> {
+export async function startCallLab(agents: readonly string[], o: StartGatewayOptions = {}): Promise<CallLab> {
   const peers: Array<{ ua: UserAgentCore; stack: SipStack }> = [];
   const peer = async () => {
     const stack = new SipStack({ transports: [new UdpTransport()], timers: { T1: 50, T2: 400, T4: 500 } });
@@ -32,9 +33,10 @@ export async function startCallLab(agents: readonly string[], o: { logger?: Logg
   };
   const caller = await peer();
   const ports = new Map<string, number>();
+  const agentDialogs = new Map<string, Dialog>();
   for (const name of agents) {
     const p = await peer();
-    p.ua.onInvite = (inv: IncomingInvite) => { inv.accept({ body: SDP(4002) }); };
+    p.ua.onInvite = (inv: IncomingInvite) => { agentDialogs.set(name, inv.accept({ body: SDP(4002) })); };
     ports.set(name, p.port);
   }
   // media ports: a range of our own per process, clear of the gateway tests' (45000 + pid % 100 * 10)
@@ -47,6 +49,7 @@ export async function startCallLab(agents: readonly string[], o: { logger?: Logg
   const sipPort = gateway.stack.layer.transports[0]!.local.port;
   return {
     gateway,
+    agentDialog: (name) => agentDialogs.get(name),
     agentUri: (name) => `sip:${name}@${HOST}:${ports.get(name) ?? 0}`,
     async call(name, from = '<sip:caller@example.com>') {
       const outcome = await caller.ua.invite({ uri: `sip:pay-${name}@${HOST}:${sipPort}`, from, body: SDP(4000) }).outcome;
