@@ -232,7 +232,9 @@ export class SettingsStore {
       const probe = createConnector(plain);
       await probe.close?.();
     } catch (err) {
-      throw new CardlineError('settings-invalid', `the ${input.type} connector does not accept these options${isCardlineError(err) ? ` (${err.code})` : ''}`);
+      // a connector's own configuration faults name the option (never its value): passed on for the admin
+      const why = isCardlineError(err) && err.message.includes(': ') ? err.message.slice(err.message.indexOf(': ') + 2) : null;
+      throw new CardlineError('settings-invalid', `the ${input.type} connector does not accept these options${why !== null ? `: ${why}` : ''}`);
     }
     await this.#save(`${CONNECTOR_PREFIX}${merchantId}`, stored, ctx.actor.id);
     this.#connectors.set(merchantId, { value: stored, updatedAt: at, updatedBy: ctx.actor.id });

@@ -114,6 +114,11 @@ describe('settings', { timeout: 60_000 }, () => {
 
       const http = await req<{ error: { code: string } }>('PUT', '/v1/settings/connectors/*', admin, { type: 'webhook', options: { url: 'http://127.0.0.1:9/pay' }, secrets: { secret: WEBHOOK_SECRET } });
       assert.equal(http.status, 422, 'plain http is refused unless allowed');
+      assert.match(JSON.stringify(http.body), /must be https/, 'the reason names the option');
+      const badKey = await req<{ error: { message: string } }>('PUT', '/v1/settings/connectors/initech', admin, { type: 'stripe', options: {}, secrets: { apiKey: 'not-a-stripe-key-0123' } });
+      assert.equal(badKey.status, 422);
+      assert.match(badKey.body.error.message, /Stripe secret or restricted key/);
+      assert.ok(!badKey.body.error.message.includes('not-a-stripe-key-0123'), 'the refused value is not echoed');
       const hook = await req('PUT', '/v1/settings/connectors/*', admin, { type: 'webhook', options: { url: 'https://pay.example.test/cardline', timeoutMs: 2000 }, secrets: { secret: WEBHOOK_SECRET } });
       assert.equal(hook.status, 200, JSON.stringify(hook.body));
       assert.equal(registry.forMerchant('globex' as never).name, 'webhook', 'the default follows "*"');
