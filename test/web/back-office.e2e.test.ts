@@ -124,6 +124,27 @@ describe('back office in Chromium', { timeout: 120_000 }, () => {
       await p.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
       await p.getByRole('button', { name: 'Unlock agent.alice' }).waitFor();
       await p.getByLabel('New password for agent.alice').waitFor();
+      // create a user, change its role, set its password: each reaches the API
+      const nickPassword = `Vq7!${randomBytes(9).toString('hex')}#mZ`;
+      await p.getByLabel('Username', { exact: true }).fill('new.nick');
+      await p.getByLabel('Role', { exact: true }).selectOption('supervisor');
+      await p.getByLabel('Initial password').fill(`Zx9!${randomBytes(9).toString('hex')}#qP`);
+      await p.getByLabel('Team (optional)').fill('team-1');
+      await p.getByRole('button', { name: 'Create user' }).click();
+      await p.getByRole('status').filter({ hasText: 'new.nick created as supervisor' }).waitFor();
+      await p.getByLabel('Role of new.nick').selectOption('auditor');
+      await p.getByRole('status').filter({ hasText: 'new.nick is now auditor' }).waitFor();
+      await p.getByLabel('New password for new.nick').fill(nickPassword);
+      await p.getByRole('button', { name: 'Set password for new.nick' }).click();
+      await p.getByRole('status').filter({ hasText: 'New password set for new.nick' }).waitFor();
+      await p.getByRole('button', { name: 'Unlock new.nick' }).click();
+      await p.getByRole('status').filter({ hasText: 'new.nick unlocked' }).waitFor();
+      const nick = (await s.security!.auth.listUsers({ merchantId: null })).find((u) => u.username === 'new.nick');
+      assert.equal(nick?.role, 'auditor');
+      assert.equal(nick?.teamId, 'team-1');
+      const nickLogin = await call<{ stage: string }>(s, 'POST', '/v1/auth/login', { body: { username: 'new.nick', password: nickPassword, session: 'token' } });
+      assert.equal(nickLogin.status, 200, 'the password set in the console signs in');
+      assert.equal(nickLogin.body.stage, 'enrolment', 'a new auditor enrols MFA first');
       await shot(p, '01-admin-users');
       await axe(p, 'users');
 

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import type { AdminUser, CardlineClient } from './api-client.ts';
+import type { AdminUser, CardlineClient, UserRole } from './api-client.ts';
 import { problemText } from './back-office-kit.ts';
 
 /**
@@ -8,6 +8,8 @@ import { problemText } from './back-office-kit.ts';
  * button ("Confirm reset") instead of a modal dialog, so it stays keyboard- and screen-reader-friendly.
  * The API enforces scope and refuses an admin disabling itself.
  */
+const ROLES: readonly UserRole[] = ['agent', 'supervisor', 'admin', 'auditor'];
+
 export class AdminUsers extends LitElement {
   static override styles = css`
     :host { display: block; }
@@ -22,6 +24,15 @@ export class AdminUsers extends LitElement {
     button.confirm { border-color: #b42318; background: #b42318; color: #fff; }
     button:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
     .off { color: #8a1c12; }
+    form.new { background: #fff; border: 1px solid #c9ced6; border-radius: 8px; padding: 0.6rem; margin-bottom: 0.6rem; }
+    form.new h2 { font-size: 1rem; margin: 0 0 0.3rem; }
+    form.new label { display: block; font-size: 0.9rem; font-weight: 600; margin: 0.3rem 0 0.15rem; }
+    form.new input, form.new select, .top select { width: 100%; box-sizing: border-box; font: inherit; font-size: 0.9rem; padding: 0.3rem 0.4rem; border: 1px solid #6b7280; border-radius: 6px; background: #fff; color: #1d2330; }
+    .top select { width: auto; }
+    form.new .grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 0.5rem; }
+    form.new .grid > div { min-width: 0; }
+    button.primary { background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
+    select:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
     form.sip, form.pw { margin-top: 0.4rem; }
     form.sip label, form.pw label { display: block; font-size: 0.85rem; font-weight: 600; }
     .inline { display: flex; gap: 0.4rem; }
@@ -59,6 +70,47 @@ export class AdminUsers extends LitElement {
       this.#error = problemText(err);
     }
     this.requestUpdate();
+  }
+
+  #create(e: SubmitEvent): void {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const v = (name: string) => {
+      const el = form.elements.namedItem(name);
+      return el instanceof HTMLInputElement || el instanceof HTMLSelectElement ? el.value.trim() : '';
+    };
+    const pw = form.elements.namedItem('password');
+    const password = pw instanceof HTMLInputElement ? pw.value : '';
+    if (pw instanceof HTMLInputElement) pw.value = '';
+    const role = ROLES.find((r) => r === v('role')) ?? 'agent';
+    const optional = (k: 'displayName' | 'merchantId' | 'teamId') => (v(k) === '' ? {} : { [k]: v(k) });
+    void this.#run(async (c) => {
+      const u = await c.createUser({ username: v('username'), password, role, ...optional('displayName'), ...optional('merchantId'), ...optional('teamId') });
+      form.reset();
+      this.#note = `${u.username} created as ${u.role}: hand the password over out of band; they enrol their authenticator at first sign-in`;
+    });
+  }
+
+  #setRole(e: Event, u: AdminUser): void {
+    const role = ROLES.find((r) => r === (e.currentTarget as HTMLSelectElement).value);
+    if (role === undefined || role === u.role) return;
+    this.#confirming = null;
+    void this.#run(async (c) => { await c.updateUser(u.id, { role }); this.#note = `${u.username} is now ${role}; their sessions have ended`; });
+  }
+
+  #newUserForm(): TemplateResult {
+    return html`<form class="new" @submit=${(e: SubmitEvent) => this.#create(e)} aria-labelledby="new-user-h">
+      <h2 id="new-user-h">New user</h2>
+      <div class="grid">
+        <div><label for="nu-username">Username</label><input id="nu-username" name="username" required minlength="2" maxlength="64" autocomplete="off"></div>
+        <div><label for="nu-role">Role</label><select id="nu-role" name="role">${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}</select></div>
+        <div><label for="nu-display">Display name (optional)</label><input id="nu-display" name="displayName" maxlength="128"></div>
+        <div><label for="nu-password">Initial password</label><input id="nu-password" name="password" type="password" required autocomplete="new-password" maxlength="1024"></div>
+        <div><label for="nu-merchant">Merchant (optional)</label><input id="nu-merchant" name="merchantId" maxlength="128"></div>
+        <div><label for="nu-team">Team (optional)</label><input id="nu-team" name="teamId" maxlength="128"></div>
+      </div>
+      <div class="actions"><button type="submit" class="primary">Create user</button></div>
+    </form>`;
   }
 
   #resetMfa(u: AdminUser): void {
@@ -133,7 +185,9 @@ export class AdminUsers extends LitElement {
 
   #row(u: AdminUser): TemplateResult {
     return html`<li data-user=${u.username}>
-      <div class="top"><span>${u.displayName ?? u.username}</span><span>${u.role}</span></div>
+      <div class="top"><span>${u.displayName ?? u.username}</span>
+        <span><label class="role" for=${`role-${u.id}`}><span class="sr-only">Role of ${u.username}</span></label>
+          <select id=${`role-${u.id}`} @change=${(e: Event) => this.#setRole(e, u)}>${ROLES.map((r) => html`<option value=${r} ?selected=${r === u.role}>${r}</option>`)}</select></span></div>
       <div class="meta">
         <span>${u.username}</span>
         ${u.teamId !== null ? html`<span>Team ${u.teamId}</span>` : nothing}
@@ -156,6 +210,7 @@ export class AdminUsers extends LitElement {
       <h1 id="users-h" tabindex="-1">Users</h1>
       ${this.#error !== null ? html`<p class="error" role="alert">${this.#error}</p>` : nothing}
       <p class="note" role="status">${this.#note}</p>
+      ${this.#newUserForm()}
       <ul aria-label="Users">${this.#users.map((u) => this.#row(u))}</ul>
     </section>`;
   }

@@ -58,6 +58,15 @@ export type ConnectorSettingInputT = ConnectorSettingInput;
 export type MaskingPolicy = MaskingPolicyInput;
 export type MaskingPolicyView = MaskingPolicyViewJson;
 
+export interface NewUser {
+  username: string;
+  password: string;
+  role: UserRole;
+  displayName?: string | null;
+  merchantId?: string | null;
+  teamId?: string | null;
+}
+
 export interface LoginResult {
   stage: LoginStage;
   user: ConsoleUser;
@@ -223,6 +232,11 @@ export class CardlineClient {
   // --- users ---------------------------------------------------------------------------------------------------
   async listUsers(): Promise<AdminUser[]> {
     return (await this.#request<{ users: AdminUser[] }>('listUsers')).users;
+  }
+
+  /** a new user; the initial password is handed over out of band (policy applies) */
+  createUser(u: NewUser): Promise<AdminUser> {
+    return this.#request('createUser', { body: u });
   }
 
   updateUser(id: string, patch: Partial<Pick<AdminUser, 'role' | 'teamId' | 'displayName' | 'sipUri' | 'mfaRequired' | 'disabled'>>): Promise<AdminUser> {

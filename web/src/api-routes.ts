@@ -23,6 +23,7 @@ export const CLIENT_ROUTES = {
   cancel: { method: 'POST', path: '/v1/sessions/{id}/cancel' },
   sessionEvents: { method: 'GET', path: '/v1/sessions/{id}/events' },
   listUsers: { method: 'GET', path: '/v1/users' },
+  createUser: { method: 'POST', path: '/v1/users' },
   updateUser: { method: 'PATCH', path: '/v1/users/{id}' },
   setUserPassword: { method: 'POST', path: '/v1/users/{id}/password' },
   resetMfa: { method: 'POST', path: '/v1/users/{id}/reset-mfa' },
