@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { ValueError } from '@sinclair/typebox/errors';
 import { CardlineError } from '../errors/index.ts';
 import { hashApiKey, isSha256Hex } from './secrets.ts';
 
@@ -263,9 +264,25 @@ export function validateConfig(value: unknown): CardlineConfig {
     if (value.gateway) checkGateway(value.gateway);
     return value;
   }
-  const first = Value.Errors(ConfigSchema, value).First();
+  const top = Value.Errors(ConfigSchema, value).First();
+  const first = top ? deepest(top) : undefined;
   const where = first ? (first.path === '' ? '(root)' : first.path) : '(root)';
   throw new CardlineError('invalid-config', `${where}: ${first?.message ?? 'invalid'}`);
+}
+
+/**
+ * A union's error ("Expected union value" at `/gateway`, which is `null | {…}`) says nothing useful; each variant's
+ * own first error is nested in it. The deepest path among them names the real culprit (`/gateway/sip/port`).
+ */
+function deepest(e: ValueError): ValueError {
+  let best = e;
+  for (const variant of e.errors) {
+    const f = variant.First();
+    if (!f) continue;
+    const d = deepest(f);
+    if (d.path.length > best.path.length) best = d;
+  }
+  return best;
 }
 
 /** Rules the schema cannot say: TLS settings when TLS is listed, exactly one password source per route. */

@@ -1,11 +1,13 @@
 /**
  * The media gateway's public face (house style 1): the B2BUA, its call registry and the per-call RTP relay.
  */
-export { B2bua, mapFailure, type B2buaOptions, type RouteRule } from './b2bua.ts';
+export { type AgentSrtpMode, B2bua, mapFailure, type B2buaOptions, type RouteRule } from './b2bua.ts';
+export { type RouteAuthConfig, RouteCredentialStore } from './route-credentials.ts';
+export { sharedTimerWheel, TimerWheel, type TimerWheelOptions, type WheelTimer } from './timer-wheel.ts';
 export { CallSchema, isCallOf, registerCallRoutes, type CallAccess, type SessionLookup } from './http-routes.ts';
 export { PaymentDigitBinder, type DigitBinderStats, type DigitFeeder } from './session-binding.ts';
 export {
-  policyFromConfig, routeRulesFromConfig, startGateway, type GatewayConfig, type RunningGateway, type StartGatewayOptions,
+  policyFromConfig, routeRulesFromConfig, startGateway, tlsTransportFromConfig, type GatewayConfig, type RunningGateway, type StartGatewayOptions,
 } from './start-gateway.ts';
 export {
   DEFAULT_TRIGGER_TIMEOUT_MS, TRIGGER_MATCHER_TRANSITIONS, TriggerMatcher, TriggerMatcherState,

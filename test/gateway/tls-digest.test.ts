@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig, validateConfig } from '../../src/config/index.ts';
-import { type GatewayConfig, startGateway } from '../../src/gateway/index.ts';
+import { type GatewayConfig, routeRulesFromConfig, startGateway } from '../../src/gateway/index.ts';
 import { createLogger } from '../../src/log/index.ts';
 import {
   DigestServer, type IncomingInvite, parseVia, serializeSipMessage, SipStack, TlsTransport, UdpTransport, UserAgentCore,
@@ -176,5 +176,11 @@ describe('gateway: TLS towards the agent side, digest per route', () => {
       (e: Error & { code?: string }) => e.code === 'invalid-config' && /exactly one of password or passwordEnv/.test(e.message) && !e.message.includes(PASSWORD),
     );
     assert.equal(validateConfig(whole(cfg)).gateway?.sip.transports.includes('tls'), true);
+    // SRTP and RTCP settings of the agent leg
+    const srtp = { ...cfg, agentSrtp: 'sdes', media: { ...cfg.media, rtcpIntervalMs: 0 }, routes: [{ target: 'sip:a@b', agentSrtp: 'optional' }] };
+    assert.equal(validateConfig(whole(srtp)).gateway?.agentSrtp, 'sdes');
+    assert.deepEqual(routeRulesFromConfig(validateConfig(whole(srtp)).gateway!.routes).map((r) => r.agentSrtp), ['optional']);
+    assert.throws(() => validateConfig(whole({ ...srtp, agentSrtp: 'dtls' })), invalid(/gateway\/agentSrtp/));
+    assert.throws(() => validateConfig(whole({ ...srtp, media: { ...cfg.media, rtcpIntervalMs: 500 } })), invalid(/gateway\/media\/rtcpIntervalMs/));
   });
 });
