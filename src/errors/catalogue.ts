@@ -59,6 +59,7 @@ export const ERROR_CATALOGUE = {
   'session-ended': { status: 409, summary: 'The payment session has already ended (succeeded, failed, cancelled or expired) and cannot be bound to a call' },
   // --- call recording (src/recording/): the call always goes on; details carry an errno code or a count ------
   'recording-io-error': { status: 500, summary: 'The call recording could not be written (the call goes on)' },
+  'recording-not-found': { status: 404, summary: 'No recording for that call' },
   'recording-backlog': { status: 503, summary: 'The disk did not keep up with the call recording; it stopped (the call goes on)' },
   // --- store -----------------------------------------------------------------------------------------
   'store-error': { status: 500, summary: 'The database could not complete the operation' },

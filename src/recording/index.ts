@@ -15,3 +15,4 @@ export {
   type RecorderWebhookStats, type RecorderWebhookTarget, type RecorderWebhooksOptions, type RecordingWebhookEvent,
 } from './recorder-webhooks.ts';
 export { recordingFromConfig, type CallRecording } from './recording-from-config.ts';
+export { RecordingMetadataSchema, registerRecordingRoutes } from './http-routes.ts';

@@ -6,6 +6,8 @@
  * Failures are counted per code and logged once per call with the call id and the code — never audio, never digits.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CardlineError, type ErrorCode } from '../errors/index.ts';
 import type { Call, MediaTap } from '../gateway/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -40,6 +42,8 @@ export interface RecorderStats {
   /** Failures by catalogue code (`recording-io-error`, `recording-backlog`). */
   errors: Partial<Record<ErrorCode, number>>;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Finished recordings kept for `finished()` lookups. */
 const RECENT_LIMIT = 256;
@@ -108,6 +112,16 @@ export class Recorder {
     const rec = this.#active.get(callId);
     if (rec) return rec.done;
     return this.#recent.has(callId) ? Promise.resolve(this.#recent.get(callId) ?? null) : undefined;
+  }
+
+  /** The metadata file of a finished recording, or null (no such recording, still recording, or unreadable). */
+  async metadata(callId: string): Promise<RecordingMetadata | null> {
+    if (!UUID.test(callId)) return null; // call ids are UUIDs: nothing else can name a file here
+    try {
+      return JSON.parse(await readFile(join(this.dir, `${callId.toLowerCase()}.json`), 'utf8')) as RecordingMetadata;
+    } catch {
+      return null;
+    }
   }
 
   /** Waits for the recordings of calls that already ended (call after the gateway closed). */

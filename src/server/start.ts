@@ -9,7 +9,7 @@ import { createConnectorRegistry, type ConnectorRegistryConfig } from '../connec
 import { isTerminal, PaymentSessionService, type PaymentStore } from '../payments/index.ts';
 import { openStore, sqlitePathIn } from '../store/index.ts';
 import { PaymentDigitBinder, registerCallRoutes, startGateway, type RunningGateway } from '../gateway/index.ts';
-import { recordingFromConfig, type CallRecording } from '../recording/index.ts';
+import { recordingFromConfig, registerRecordingRoutes, type CallRecording } from '../recording/index.ts';
 import { applyConnectorSettings, settingsDefaultsFromConfig, SettingsStore, type SettingsDatabase } from '../settings/index.ts';
 import type { Kysely } from 'kysely';
 import { securityCallAccess } from './call-access.ts';
@@ -109,6 +109,7 @@ export async function startCardline(opts: StartOptions): Promise<RunningCardline
         logger, onSecureDigit: binder.sink, tapFor: recording.tapFor, onCallStarted: recording.onCallStarted, policy: settings.policySource,
       });
       registerCallRoutes(app, gateway.b2bua.registry, payments, securityCallAccess(security.auth, payments));
+      if (recording.recorder) registerRecordingRoutes(app, recording.recorder);
       // The bound payment session ended (succeeded, failed, cancelled, expired): unbind it, secure mode off.
       const calls = gateway.b2bua.registry;
       payments.onEvent((e) => {
