@@ -133,6 +133,7 @@ interface StatsReply {
   handlerErrors: number;
   secureDigits: number;
   rss: number;
+  heapUsed: number;
 }
 
 interface CallsReply {
@@ -183,6 +184,7 @@ class GatewayProcess {
     this.child.send({ id, type, ...extra });
     const r = await Promise.race([reply, deadline(timeoutMs).then(() => null), this.exited.then(() => null)]);
     if (!r) throw new Error(`the gateway process did not answer '${type}' (exit ${this.child.exitCode}):\n${this.#stderr}`);
+    if (r.ok === false) throw new Error(`the gateway process failed '${type}': ${String(r.error)}`);
     return r as T;
   }
 
@@ -394,6 +396,9 @@ interface RunResult {
   windows: WindowResult[];
   rssIdle: number;
   rssLoaded: number;
+  /** V8 heap in use (after a forced GC) at the same two moments: the JS objects' share of the RSS growth. */
+  heapIdle: number;
+  heapLoaded: number;
   uac: { code: number | null; tail: string };
   uas: string;
   failedCalls: number | null;
@@ -415,7 +420,7 @@ function sippStat(dir: string): Record<string, string> {
 }
 
 async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunResult> {
-  const result: RunResult = { n, windows: [], rssIdle: Number.NaN, rssLoaded: Number.NaN, uac: { code: null, tail: '' }, uas: '', failedCalls: null, error: null };
+  const result: RunResult = { n, windows: [], rssIdle: Number.NaN, rssLoaded: Number.NaN, heapIdle: Number.NaN, heapLoaded: Number.NaN, uac: { code: null, tail: '' }, uas: '', failedCalls: null, error: null };
   const sipps: SippRun[] = [];
   let gw: GatewayProcess | null = null;
   let probe: LatencyProbe | null = null;
@@ -442,6 +447,7 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
     await gw.request('gc');
     await delay(500);
     result.rssIdle = rssBytes(gw.pid);
+    result.heapIdle = (await gw.request<StatsReply>('stats')).heapUsed;
 
     const windows = PASS ? 2 : 1;
     const rampS = n / RATE;
@@ -511,8 +517,10 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
     result.windows.push(await window('masked'));
     await gw.request('gc');
     result.rssLoaded = rssBytes(gw.pid);
+    result.heapLoaded = (await gw.request<StatsReply>('stats')).heapUsed;
     if (PASS) {
-      await gw.request('secure', { on: false });
+      const { changed } = await gw.request<{ changed: number }>('secure', { on: false });
+      if (changed === 0) throw new Error('secure mode could not be turned off for the pass-through window');
       await delay(1000);
       result.windows.push(await window('pass'));
     }
@@ -610,6 +618,7 @@ interface Row {
   latP99: number;
   probeLoss: string;
   memPerCallKiB: number;
+  heapPerCallKiB: number;
 }
 
 function rowOf(r: RunResult, w: WindowResult): Row {
@@ -634,14 +643,16 @@ function rowOf(r: RunResult, w: WindowResult): Row {
     latP50: pct(th, 50) - pct(di, 50), latP99: pct(th, 99) - pct(di, 99),
     probeLoss: `${w.probe.sent - th.length}/${w.probe.sent - di.length}`,
     memPerCallKiB: w.mode === 'masked' ? (r.rssLoaded - r.rssIdle) / 1024 / calls : Number.NaN,
+    heapPerCallKiB: w.mode === 'masked' ? (r.heapLoaded - r.heapIdle) / 1024 / calls : Number.NaN,
   };
 }
 
 function printTable(rows: Row[], results: RunResult[]): string {
   const head = ['N', 'mode', 'calls', 'CPU/call %core', 'CPU µs/pkt', 'pkts/s/core', 'pkts/s', 'loss c→a', 'loss a→c',
-    'kernel drops', 'added RTT p50 ms', 'p99 ms', 'probe lost thr/dir', 'mem/call KiB'];
+    'kernel drops', 'added RTT p50 ms', 'p99 ms', 'probe lost thr/dir', 'mem/call KiB', 'heap/call KiB'];
   const body = rows.map((r) => [String(r.n), r.mode, r.calls, f2(r.cpuPerCall), f2(r.usPerPacket), Math.round(r.ppsPerCore).toString(),
-    Math.round(r.pps).toString(), r.lossC2a, r.lossA2c, String(r.kernelDrops), f2(r.latP50), f2(r.latP99), r.probeLoss, f1(r.memPerCallKiB)]);
+    Math.round(r.pps).toString(), r.lossC2a, r.lossA2c, String(r.kernelDrops), f2(r.latP50), f2(r.latP99), r.probeLoss, f1(r.memPerCallKiB),
+    f1(r.heapPerCallKiB)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(w[i] ?? 0)).join('  ');
   const out: string[] = [line(head), ...body.map(line), ''];

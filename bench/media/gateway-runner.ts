@@ -41,6 +41,14 @@ const reply = (m: Record<string, unknown>): void => {
 
 process.on('message', (raw: unknown) => {
   const m = raw as Request;
+  try {
+    handle(m);
+  } catch (e) {
+    reply({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});
+
+function handle(m: Request): void {
   switch (m.type) {
     case 'stats': {
       const calls = gw.b2bua.registry.list();
@@ -68,8 +76,10 @@ process.on('message', (raw: unknown) => {
       let changed = 0;
       for (const v of gw.b2bua.registry.list()) {
         const call = gw.b2bua.registry.get(v.id);
-        if (!call || call.state !== CallState.Answered || call.secure === m.on) continue;
-        call.setSecure(m.on, 'api');
+        if (!call?.control || call.state !== CallState.Answered || call.secure === m.on) continue;
+        // Straight to the relay: Call.setSecure refuses to turn a call that is secure by policy off (rightly, in
+        // production); the pass-through reference window needs exactly that, on the same calls.
+        call.control.setSecure(m.on);
         changed++;
       }
       reply({ id: m.id, ok: true, changed });
@@ -78,7 +88,7 @@ process.on('message', (raw: unknown) => {
     case 'gc': {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
-      reply({ id: m.id, ok: gc !== undefined });
+      reply({ id: m.id, ok: true, collected: gc !== undefined });
       return;
     }
     case 'close': {
@@ -92,7 +102,7 @@ process.on('message', (raw: unknown) => {
     default:
       reply({ id: (m as { id?: number }).id ?? -1, ok: false, error: 'unknown request' });
   }
-});
+}
 // The bench going away (crash, Ctrl-C) must not leave a gateway holding thousands of ports.
 process.on('disconnect', () => {
   void gw.close().finally(() => process.exit(0));
