@@ -27,13 +27,14 @@ import { registerAuthRoutes } from './routes/auth.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { ApiKeySchema, registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerEmbedRoutes } from './routes/embed.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
 import { registerSettingsRoutes } from './routes/settings.ts';
 import type { SettingsStore } from '../settings/index.ts';
 import { UserSchema } from './routes/request-context.ts';
 import { registerConsoleRoutes } from '../web/index.ts';
 
-export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'> & Partial<Pick<CardlineConfig, 'trustProxy'>>;
+export type ApiConfig = Pick<CardlineConfig, 'apiKeySha256' | 'bodyLimitBytes' | 'events' | 'callbacks'> & Partial<Pick<CardlineConfig, 'trustProxy' | 'console'>>;
 
 export interface BuildServerOptions {
   config: ApiConfig;
@@ -188,10 +189,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     registerApiKeyRoutes(app, security);
     registerAuditRoutes(app, security);
     registerBillingRoutes(app, security);
+    registerEmbedRoutes(app, security);
     if (opts.settings !== undefined) registerSettingsRoutes(app, opts.settings);
     installSessionListScope(app, reader, ownerScope(security.auth));
     // the agent console (web/), built on first request; it signs in through the auth routes above
-    if (opts.console === true) registerConsoleRoutes(app);
+    if (opts.console === true) registerConsoleRoutes(app, { frameAncestors: opts.config.console?.frameAncestors ?? [] });
   }
   registerSessionReadRoutes(app, reader);
   if (payments !== undefined) {

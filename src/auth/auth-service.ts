@@ -11,6 +11,7 @@ import { isUserRole, type LoginStage, type UserRole } from './permissions.ts';
 import type { AuthDatabase, UsersTable } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { ACCOUNT_THROTTLE, accountSubject, IP_THROTTLE, ipSubject, LoginThrottle, type ThrottlePolicy } from './throttle.ts';
+import { EMBED_TOKEN_MAX_TTL_S, EmbedTokenRepository, type MintedEmbedToken } from './embed-tokens.ts';
 import { randomId } from './tokens.ts';
 import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 import {
@@ -116,6 +117,7 @@ export class AuthService {
   readonly users: UserRepository;
   readonly sessions: LoginSessions;
   readonly throttle: LoginThrottle;
+  readonly embedTokens: EmbedTokenRepository;
   readonly settings: AuthSettings;
   readonly #box: SecretBox;
   readonly #audit: AuditLog;
@@ -128,6 +130,7 @@ export class AuthService {
     this.users = new UserRepository(o.db);
     this.sessions = new LoginSessions(o.db, this.#now);
     this.throttle = new LoginThrottle(o.db, this.#now);
+    this.embedTokens = new EmbedTokenRepository(o.db, this.#now);
     this.settings = { ...DEFAULT_AUTH_SETTINGS, ...o.settings };
     this.#box = o.box;
     this.#audit = o.audit;
@@ -270,8 +273,56 @@ export class AuthService {
   /** Housekeeping: expired login sessions (a week after expiry) and idle throttle counters. */
   async purge(): Promise<{ sessions: number; throttle: number }> {
     const sessions = await this.sessions.purgeExpired();
+    await this.embedTokens.purgeExpired();
     const throttle = await this.throttle.purgeStale(Math.max(this.settings.accountThrottle.decayMs, this.settings.ipThrottle.decayMs) * 2);
     return { sessions, throttle };
+  }
+
+  // --- embedding (issue 7) -------------------------------------------------------------------------------
+
+  /**
+   * Mints a one-time token that opens the embedded agent panel as `userId` (an enabled agent; the minter's
+   * merchant scope is checked by the route). The integration that mints it vouches for the person at its desk:
+   * it has signed them in itself, which is why the exchange asks for no password or TOTP — so only admins and
+   * API keys granted `embed-tokens:write` can mint, tokens live at most 5 minutes and serve once.
+   */
+  async mintEmbedToken(userId: string, ttlS: number, ctx: Ctx): Promise<MintedEmbedToken & { user: User }> {
+    const user = rowToUser(await this.#mustUser(userId));
+    if (user.role !== 'agent') throw new CardlineError('forbidden', 'the embedded panel is for agents');
+    if (user.disabled) throw new CardlineError('forbidden', 'the user is disabled');
+    const ttl = Math.min(Math.max(1, Math.floor(ttlS)), EMBED_TOKEN_MAX_TTL_S);
+    const minted = await this.embedTokens.create(userId, ttl, ctx.actor.id);
+    await this.#audit.append({
+      ...this.#who(ctx), action: 'auth.embed-token-mint', outcome: 'success', target: { kind: 'user', id: userId }, merchantId: user.merchantId,
+      detail: { embedId: minted.id, ttlSeconds: ttl, expiresAt: minted.expiresAt },
+    });
+    return { ...minted, user };
+  }
+
+  /**
+   * The embedded panel's sign-in: a valid, unused, unexpired token becomes a full bearer login session with the
+   * console's timeouts (PCI DSS 4.0 req. 8.2.8 idle limit). Every refusal is the same `embed-token-invalid`.
+   */
+  async exchangeEmbedToken(token: string, ctx: Omit<Ctx, 'actor'>): Promise<{ user: User; session: CreatedSession }> {
+    const claim = await this.embedTokens.claim(token);
+    const anonymous = { kind: 'anonymous' as const, id: null, name: null };
+    if (!claim.ok) {
+      await this.#audit.append({ actor: anonymous, action: 'auth.embed-token-exchange', outcome: 'failure', ip: ctx.ip, userAgent: ctx.userAgent, target: { kind: 'embed-token', id: claim.id }, detail: { reason: claim.reason } });
+      throw new CardlineError('embed-token-invalid');
+    }
+    const row = await this.users.byId(claim.userId);
+    if (row === null || row.disabled === 1 || row.role !== 'agent') {
+      await this.#audit.append({ actor: anonymous, action: 'auth.embed-token-exchange', outcome: 'failure', ip: ctx.ip, userAgent: ctx.userAgent, target: { kind: 'embed-token', id: claim.id }, detail: { reason: 'user-unavailable' } });
+      throw new CardlineError('embed-token-invalid');
+    }
+    const user = rowToUser(row);
+    const session = await this.sessions.create(user.id, 'bearer', 'full', this.settings.cookie, ctx);
+    await this.users.update(user.id, { last_login_at: this.#iso() });
+    await this.#audit.append({
+      actor: { kind: 'user', id: user.id, name: user.username }, action: 'auth.embed-token-exchange', outcome: 'success', ip: ctx.ip, userAgent: ctx.userAgent,
+      merchantId: user.merchantId, target: { kind: 'login-session', id: session.id }, detail: { embedId: claim.id, via: 'embed' },
+    });
+    return { user, session };
   }
 
   async teamMemberIds(teamId: string): Promise<string[]> {

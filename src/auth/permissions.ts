@@ -22,6 +22,7 @@ export const PERMISSIONS = [
   'reports:export', // exports: audit trail and billing CSV/JSON lines (audited)
   'settings:read', // price plans and other settings
   'settings:write',
+  'embed-tokens:write', // mint one-time tokens that open the embedded agent panel as an agent (CRM integrations)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -45,9 +46,9 @@ const SELF: readonly Permission[] = ['auth:session', 'self', 'self:mfa'];
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   agent: new Set<Permission>(['sessions:read', 'sessions:write', ...SELF]),
   supervisor: new Set<Permission>(['sessions:read', ...SELF]),
-  admin: new Set<Permission>(['users:read', 'users:write', 'apikeys:read', 'apikeys:write', 'settings:read', 'settings:write', 'reports:read', ...SELF]),
+  admin: new Set<Permission>(['users:read', 'users:write', 'apikeys:read', 'apikeys:write', 'settings:read', 'settings:write', 'reports:read', 'embed-tokens:write', ...SELF]),
   auditor: new Set<Permission>(['audit:read', 'reports:read', 'reports:export', 'settings:read', ...SELF]),
-  service: new Set<Permission>(['sessions:read', 'sessions:write', 'sessions:digits', 'reports:read']),
+  service: new Set<Permission>(['sessions:read', 'sessions:write', 'sessions:digits', 'reports:read', 'embed-tokens:write']),
 };
 
 /** What an API key may be granted. */

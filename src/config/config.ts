@@ -163,6 +163,15 @@ export const ConfigSchema = Type.Object({
       secretEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
     }, { additionalProperties: false }), { maxItems: 16 })),
   }, { additionalProperties: false })]),
+  /** the web console (issue 7) */
+  console: Type.Object({
+    /**
+     * Origins allowed to frame the embedded agent panel (`/console/embed`, CSP frame-ancestors, CSP3 §7.7.3), e.g.
+     * `https://crm.example.com` or `https://*.example.com`. Empty: embedding is off. The normal console is never
+     * framed (frame-ancestors 'none': clickjacking).
+     */
+    frameAncestors: Type.Array(Type.String({ pattern: '^https?://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$', maxLength: 256 }), { maxItems: 32 }),
+  }, { additionalProperties: false }),
   audit: Type.Object({
     /** seal the audit chain with an HMAC checkpoint after this many records … */
     checkpointEvery: Type.Integer({ minimum: 1, maximum: 100_000 }),
@@ -193,6 +202,7 @@ export function defaultConfig(cwd: string = process.cwd()): CardlineConfig {
       mfaDefault: true, apiKeyRotationGraceHours: 24, issuer: 'Cardline',
     },
     gateway: null,
+    console: { frameAncestors: [] },
     audit: { checkpointEvery: 100, checkpointMinutes: 5 },
   };
 }

@@ -77,6 +77,7 @@ export const ERROR_CATALOGUE = {
   // --- identity, access, audit, billing (src/auth, src/audit, src/billing): messages never echo a password, --
   // --- code, token or key, and never say whether a username exists -------------------------------------
   'invalid-credentials': { status: 401, summary: 'The username or password is not correct' },
+  'embed-token-invalid': { status: 401, summary: 'The embed token is unknown, expired or already used' },
   'login-throttled': { status: 429, summary: 'Too many failed attempts; try again later' },
   'invalid-mfa-code': { status: 401, summary: 'The authentication code is not valid' },
   'mfa-already-enrolled': { status: 409, summary: 'An authenticator is already enrolled; an admin must reset it first' },

@@ -45,8 +45,9 @@ describe('console assets served by the Cardline server', () => {
     const doc = await (await fetch(`${s.url}/openapi.json`)).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
     assert.ok(doc.paths['/console/']?.get?.responses['200']?.content?.['text/html']);
     assert.ok(doc.paths['/console/app.js']?.get?.responses['200']?.content?.['text/javascript']);
+    assert.ok(doc.paths['/console/embed']?.get?.responses['200']?.content?.['text/html']);
     const pub = s.app.cardline.routes.filter((r) => r.url.startsWith('/console'));
-    assert.equal(pub.length, 2);
+    assert.equal(pub.length, 3);
     assert.ok(pub.every((r) => r.permission === 'public'));
   });
 

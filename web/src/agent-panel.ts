@@ -8,7 +8,7 @@ import {
   FIELD_LABELS, STATE_LABELS, brandName, errorText, formatAmount, parseAmount, rowState,
 } from './messages.ts';
 
-type View = 'loading' | 'login' | 'mfa' | 'new' | 'live' | 'result' | 'board' | 'audit' | 'users' | 'no-view';
+type View = 'loading' | 'login' | 'mfa' | 'embed-ended' | 'new' | 'live' | 'result' | 'board' | 'audit' | 'users' | 'no-view';
 
 /** Where each role lands after sign-in: agents take payments, supervisors watch their team, auditors search the trail,
  * admins manage users. */
@@ -162,12 +162,36 @@ export class AgentPanel extends LitElement {
   }
 
   async #restore(): Promise<void> {
+    if (/\/embed$/.test(location.pathname)) { await this.#embedSignIn(); return; }
     try {
       const me = await this.#client.me();
       this.#set({ user: me.user, view: me.stage === 'full' ? landing(me.user) : me.stage === 'mfa-pending' ? 'mfa' : 'login' });
     } catch {
       this.#set({ view: 'login' });
     }
+  }
+
+  /**
+   * The embedded panel (`/console/embed#token=…` in a CRM's iframe): the one-time token leaves the address bar at
+   * once (history.replaceState), then becomes a bearer session held in memory. No password form here: in a
+   * cross-site frame a cookie sign-in would not stick, and the desktop signed the agent in already.
+   */
+  async #embedSignIn(): Promise<void> {
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    history.replaceState(null, '', location.pathname + location.search);
+    if (token === null || token === '') { this.#set({ view: 'embed-ended', error: 'This panel link has no sign-in token — open the panel again from your desktop' }); return; }
+    try {
+      const user = await this.#client.embedSignIn(token);
+      this.#set({ user, view: landing(user) });
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : 'network-error';
+      this.#set({ view: 'embed-ended', error: code === 'network-error' ? 'Cardline cannot be reached — check the connection' : 'This panel link has expired or was already used — open the panel again from your desktop' });
+    }
+  }
+
+  /** Where a sign-in that ended sends the agent: the form, or (embedded) the note to reopen the panel. */
+  #signedOutView(): View {
+    return this.#client.embedded ? 'embed-ended' : 'login';
   }
 
   /** Runs one API action with a busy flag; its error becomes the plain-words message. */
@@ -178,7 +202,7 @@ export class AgentPanel extends LitElement {
       await fn();
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'network-error';
-      if (code === 'unauthenticated') { this.#closeStream(); this.#set({ view: 'login', user: null, session: null }); }
+      if (code === 'unauthenticated') { this.#closeStream(); this.#set({ view: this.#signedOutView(), user: null, session: null }); }
       this.#set({ error: code === 'network-error' ? 'Cardline cannot be reached — check the connection' : errorText(code) });
     } finally {
       this.#set({ busy: false });
@@ -322,7 +346,7 @@ export class AgentPanel extends LitElement {
     } catch (err) {
       if (err instanceof ApiError && err.code === 'unauthenticated') {
         this.#closeStream();
-        this.#set({ view: 'login', user: null, session: null, error: errorText('csrf-failed') });
+        this.#set({ view: this.#signedOutView(), user: null, session: null, error: errorText('csrf-failed') });
       }
     }
   }
@@ -374,7 +398,7 @@ export class AgentPanel extends LitElement {
     void this.#act(async () => {
       this.#closeStream();
       await this.#client.logout();
-      this.#set({ user: null, session: null, view: 'login' });
+      this.#set({ user: null, session: null, view: this.#signedOutView() });
     });
   }
 
@@ -413,6 +437,8 @@ export class AgentPanel extends LitElement {
   #body(): TemplateResult {
     switch (this.#view) {
       case 'loading': return html`<p role="status">Loading…</p>`;
+      case 'embed-ended': return html`<section aria-labelledby="ended-h"><h1 id="ended-h" tabindex="-1">Cardline payment panel</h1>
+        <p>You are not signed in to this panel. Open it again from your desktop.</p></section>`;
       case 'login': return this.#loginView();
       case 'mfa': return this.#mfaView();
       case 'new': return this.#newView();

@@ -102,6 +102,8 @@ interface Call { params?: Readonly<Record<string, string>>; query?: RouteQuery; 
 
 export class CardlineClient {
   #csrf: string | null = null;
+  #bearer: string | null = null;
+  #embedded = false;
   readonly #base: string;
 
   constructor(base = '') {
@@ -118,23 +120,52 @@ export class CardlineClient {
     return null;
   }
 
-  async #request<T>(name: RouteName, c: Call = {}): Promise<T> {
+  /**
+   * The one network call of the console. Signed in by embed token: `Authorization: Bearer`, no cookies sent
+   * (credentials 'omit'). Otherwise the session cookie, with the CSRF token on state-changing requests.
+   */
+  #send(name: RouteName, c: Call, accept: string, signal?: AbortSignal): Promise<Response> {
     const { method } = CLIENT_ROUTES[name];
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
-    const csrf = this.#csrfToken();
-    if (method !== 'GET' && csrf !== null) headers['x-csrf-token'] = csrf;
-    const res = await fetch(this.#base + routeUrl(name, c.params, c.query), {
-      method, headers, credentials: 'same-origin', ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
-    });
-    const text = await res.text();
-    let json: unknown = null;
-    try { json = text === '' ? null : JSON.parse(text); } catch { json = null; }
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ApiError(res.status, err?.code ?? 'http-error', err?.message ?? `HTTP ${res.status}`);
+    if (this.#bearer !== null) {
+      headers.authorization = `Bearer ${this.#bearer}`;
+    } else {
+      const csrf = this.#csrfToken();
+      if (method !== 'GET' && csrf !== null) headers['x-csrf-token'] = csrf;
     }
-    return json as T;
+    return fetch(this.#base + routeUrl(name, c.params, c.query), {
+      method, headers, credentials: this.#bearer !== null ? 'omit' : 'same-origin', ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}), ...(signal ? { signal } : {}),
+    });
+  }
+
+  static async #fail(res: Response): Promise<never> {
+    let json: unknown = null;
+    try { json = JSON.parse(await res.text()); } catch { json = null; }
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http-error', err?.message ?? `HTTP ${res.status}`);
+  }
+
+  async #request<T>(name: RouteName, c: Call = {}): Promise<T> {
+    const res = await this.#send(name, c, 'application/json');
+    if (!res.ok) return CardlineClient.#fail(res);
+    const text = await res.text();
+    try { return (text === '' ? null : JSON.parse(text)) as T; } catch { return null as T; }
+  }
+
+  /** Signed in by an embed token (the panel in a third-party iframe): the bearer session lives in memory only. */
+  get embedded(): boolean { return this.#embedded; }
+
+  /**
+   * Exchanges a one-time embed token (from the frame URL's fragment) for a bearer login session kept in this
+   * object only: nothing in cookies or storage, so a cross-site iframe needs no third-party cookie and leaves
+   * nothing behind when closed.
+   */
+  async embedSignIn(token: string): Promise<ConsoleUser> {
+    const r = await this.#request<{ token: string; user: ConsoleUser }>('embedExchange', { body: { token } });
+    this.#bearer = r.token;
+    this.#embedded = true;
+    return r.user;
   }
 
   // --- sign-in -----------------------------------------------------------------------------------------------
@@ -157,6 +188,7 @@ export class CardlineClient {
   async logout(): Promise<void> {
     await this.#request('logout');
     this.#csrf = null;
+    this.#bearer = null;
   }
 
   // --- payment sessions (masked) -----------------------------------------------------------------------------
@@ -212,6 +244,10 @@ export class CardlineClient {
    * (live-stream.ts), which reconnects.
    */
   events(id: string): StreamOpener {
+    return this.#bearer !== null ? this.#sseEvents(id) : this.#wsEvents(id);
+  }
+
+  #wsEvents(id: string): StreamOpener {
     return (onMessage, onClose) => {
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
       const ws = new WebSocket(`${proto}//${location.host}${this.#base}${routeUrl('sessionEvents', { id })}`);
@@ -226,6 +262,47 @@ export class CardlineClient {
       });
       ws.addEventListener('close', (c) => { if (!closedByUs) onClose(isFinalClose(c.code, got)); });
       return { close: () => { closedByUs = true; ws.close(1000); } };
+    };
+  }
+
+  /**
+   * The same events as text/event-stream read through fetch, for the bearer session of the embedded panel (a
+   * WebSocket cannot carry an Authorization header). Each `data:` line is one event (HTML Living Standard
+   * §9.2.6: a blank line ends an event; our server never splits one over several data lines).
+   */
+  #sseEvents(id: string): StreamOpener {
+    return (onMessage, onClose) => {
+      const abort = new AbortController();
+      let closedByUs = false;
+      void (async () => {
+        let final = false;
+        try {
+          const res = await this.#send('sessionEvents', { params: { id } }, 'text/event-stream', abort.signal);
+          if (!res.ok || res.body === null) { final = res.status === 404; return; }
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          abort.signal.addEventListener('abort', () => { void reader.cancel(); });
+          let buf = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buf += value;
+            let nl = buf.indexOf('\n');
+            while (nl >= 0) {
+              const line = buf.slice(0, nl).replace(/\r$/, '');
+              buf = buf.slice(nl + 1);
+              if (line.startsWith('data:')) {
+                try { onMessage(JSON.parse(line.slice(5).trim())); } catch { /* not an event */ }
+              }
+              nl = buf.indexOf('\n');
+            }
+          }
+        } catch {
+          // dropped: reconnect
+        } finally {
+          if (!closedByUs) onClose(final);
+        }
+      })();
+      return { close: () => { closedByUs = true; abort.abort(); } };
     };
   }
 

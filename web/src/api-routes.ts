@@ -46,6 +46,7 @@ export const CLIENT_ROUTES = {
   setConnector: { method: 'PUT', path: '/v1/settings/connectors/{merchantId}' },
   removeConnector: { method: 'DELETE', path: '/v1/settings/connectors/{merchantId}' },
   listCalls: { method: 'GET', path: '/v1/calls', query: ['mine'] },
+  embedExchange: { method: 'POST', path: '/v1/auth/embed' },
   secureCall: { method: 'POST', path: '/v1/calls/{id}/secure' },
 } as const satisfies Record<string, RouteSpec>;
 
