@@ -9,7 +9,8 @@ import { createLogger } from '../../src/log/index.ts';
 import { MemoryPaymentStore } from '../../src/payments/index.ts';
 import { startTestServer, CALLBACK_SECRET, type TestServer } from './helpers/server.ts';
 
-const PUBLIC = new Set(['GET /health', 'GET /openapi.json', 'POST /v1/auth/login']);
+// POST /v1/auth/embed: the embedded panel's one-time token is its credential (src/api/routes/embed.ts)
+const PUBLIC = new Set(['GET /health', 'GET /openapi.json', 'POST /v1/auth/embed', 'POST /v1/auth/login']);
 
 function concretePath(url: string): string {
   return url.replace(/:([A-Za-z]+)/g, 'test-$1');
@@ -30,7 +31,7 @@ describe('route matrix', () => {
   before(async () => { s = await startTestServer({ payments: true }); });
   after(async () => { await s.close(); });
 
-  test('every route is registered with a declared permission; only /health, /openapi.json and the login are public', () => {
+  test('every route is registered with a declared permission; only /health, /openapi.json, the login and the embed-token exchange are public', () => {
     const routes = s.app.cardline.routes;
     assert.deepEqual(routes.map((r) => `${r.method} ${r.url}`).sort(), [
       'DELETE /v1/api-keys/:id',
@@ -38,8 +39,8 @@ describe('route matrix', () => {
       'GET /v1/auth/me', 'GET /v1/billing/daily', 'GET /v1/billing/daily.csv', 'GET /v1/billing/plans', 'GET /v1/billing/report', 'GET /v1/billing/report.csv',
       'GET /v1/sessions', 'GET /v1/sessions/:id', 'GET /v1/sessions/:id/events', 'GET /v1/users', 'GET /v1/users/:id',
       'PATCH /v1/users/:id',
-      'POST /v1/api-keys', 'POST /v1/api-keys/:id/rotate', 'POST /v1/auth/login', 'POST /v1/auth/logout', 'POST /v1/auth/mfa/confirm',
-      'POST /v1/auth/mfa/enrol', 'POST /v1/auth/mfa/verify', 'POST /v1/auth/password', 'POST /v1/billing/secure-audio',
+      'POST /v1/api-keys', 'POST /v1/api-keys/:id/rotate', 'POST /v1/auth/embed', 'POST /v1/auth/login', 'POST /v1/auth/logout', 'POST /v1/auth/mfa/confirm',
+      'POST /v1/auth/mfa/enrol', 'POST /v1/auth/mfa/verify', 'POST /v1/auth/password', 'POST /v1/billing/secure-audio', 'POST /v1/embed-tokens',
       'POST /v1/sessions', 'POST /v1/sessions/:id/cancel', 'POST /v1/sessions/:id/capture', 'POST /v1/sessions/:id/digits',
       'POST /v1/sessions/:id/submit', 'POST /v1/users', 'POST /v1/users/:id/password', 'POST /v1/users/:id/reset-mfa', 'POST /v1/users/:id/unlock',
       'PUT /v1/billing/plans/:id', 'PUT /v1/sessions/:id/amount',
