@@ -3,7 +3,8 @@
  * for the carrier and TLS (certificates from files made by a throw-away CA) towards an agent UAS on TLS that
  * verifies nothing but is verified by Cardline against the CA file; the agent side challenges with 407 and 401 and
  * Cardline answers with the route's credentials (password from an environment variable); a wrong password gives the
- * caller 403; bad TLS or auth config fails the start naming the file or variable; the password is never logged.
+ * caller 403; a carrier on TLS reaches Cardline's own TLS port; bad TLS or auth config fails the start naming the
+ * file or variable; the password is never logged.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +60,7 @@ function gatewayConfig(target: string, auth?: NonNullable<GatewayConfig['routes'
   return {
     sip: { host: HOST, port: 0, transports: ['udp', 'tls'], tls: { ...pki.files('cardline'), caFile: pki.caFile } },
     media: { address: HOST, minPort: base, maxPort: base + 9 },
-    routes: [{ requestUri: '^sip:pay@', target, ...(auth ? { auth } : {}) }],
+    routes: [{ requestUri: '^sips?:pay@', target, ...(auth ? { auth } : {}) }],
   };
 }
 
@@ -152,6 +153,31 @@ describe('gateway: TLS towards the agent side, digest per route', () => {
     if (refused.kind === 'failed') assert.equal(refused.response.status, 503);
     assert.equal(seen.length, 0);
     await untrusting.close();
+  });
+
+  it('a carrier on TLS (sips: to the TLS port, Cardline verified against the CA) reaches an agent on UDP', async () => {
+    const agentStack = new SipStack({ transports: [new UdpTransport({ address: HOST })], timers });
+    await agentStack.start();
+    const agentUa = new UserAgentCore({ stack: agentStack });
+    closers.push(() => agentUa.close(), () => agentStack.close());
+    agentUa.onInvite = (inv) => { inv.accept({ body: SDP(4200) }); };
+    const g = await startGateway(gatewayConfig(`sip:agent@${HOST}:${agentStack.layer.transports[0]!.local.port}`));
+    closers.push(() => g.close());
+    const f = pki.files('agent'); // the carrier's own certificate (only needed for mutual TLS)
+    const carrierTls = new TlsTransport({ address: HOST, key: readFileSync(f.keyFile), cert: readFileSync(f.certFile), ca: readFileSync(pki.caFile) });
+    const carrierStack = new SipStack({ transports: [carrierTls], timers });
+    await carrierStack.start();
+    const carrier = new UserAgentCore({ stack: carrierStack });
+    closers.push(() => carrier.close(), () => carrierStack.close());
+    const tlsPort = g.stack.layer.transport('tls')!.local.port;
+    const outcome = await carrier.invite({ uri: `sips:pay@${HOST}:${tlsPort}`, from: '<sips:carrier@example.com>', body: SDP(4000) }).outcome;
+    assert.equal(outcome.kind, 'answered');
+    if (outcome.kind !== 'answered') return;
+    assert.match(outcome.response.headers.get('Contact') ?? '', /^<sips:/, 'RFC 5630 §3: a sips: Contact on the TLS leg');
+    assert.equal(g.b2bua.registry.list()[0]?.state, 'answered');
+    const ended = new Promise<string>((r) => { outcome.dialog.onTerminated = r; });
+    await g.close();
+    assert.equal(await ended, 'bye-received', 'the BYE comes back over TLS');
   });
 
   it('bad TLS / auth config fails the start with invalid-config naming the file or variable, never the secret', async () => {
