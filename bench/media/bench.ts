@@ -473,7 +473,11 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
     writeFileSync(join(dir('uac'), 'caller.ulaw'), audio);
     const uac = startSipp([`${HOST}:${sipPort}`, '-sf', join(HERE, 'uac.xml'), '-s', 'bench', '-i', HOST, '-p', String(uacPort),
       '-mi', HOST, '-l', String(n), '-m', String(n), '-r', String(RATE), '-d', String(holdMs), '-nostdin', '-cp', String(cp3),
-      '-trace_stat', '-fd', '1', '-trace_err', '-max_socket', String(Math.max(1000, n * 4)), '-rtp_threadtasks', '50'], { cwd: dir('uac') });
+      '-trace_stat', '-fd', '1', '-trace_err', '-max_socket', String(Math.max(1000, n * 4)), '-rtp_threadtasks', '50',
+      // an overloaded run must not leave calls waiting forever for a lost response (the bench then waits for sipp)
+      '-recv_timeout', '40000'], { cwd: dir('uac') });
+    // every call has ended (or failed) by then: the last starts by 3× the nominal ramp, holds, then ≤ 40 s for a response
+    const uacDeadline = Date.now() + holdMs + rampS * 3000 + 50_000;
     sipps.push(uac);
     // Steady state: all N answered, or (when some failed) the count stopped growing for 5 s after the ramp.
     const t0 = Date.now();
@@ -529,8 +533,8 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
     log(`N=${n}: windows done, waiting for the calls to end (BYE from sipp)`);
     // Both sipp callers hang up by themselves (-d); stopping them earlier would leave Cardline's BYEs to time out.
     const [done] = await Promise.all([
-      Promise.race([uac.done, deadline(holdMs + rampS * 2000 + 60_000).then(() => null)]),
-      Promise.race([probeUac.done, deadline(holdMs + 60_000)]),
+      Promise.race([uac.done, deadline(Math.max(0, uacDeadline - Date.now())).then(() => null)]),
+      Promise.race([probeUac.done, deadline(Math.max(0, uacDeadline - Date.now()))]),
     ]);
     if (!done) throw new Error('sipp UAC did not finish (stopped)');
     log(`N=${n}: sipp callers done`);
