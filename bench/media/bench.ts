@@ -110,9 +110,13 @@ function udpDrops(pid: number): Map<number, number> {
   return byPort;
 }
 
-function sumDrops(m: Map<number, number>, ports?: ReadonlySet<number>): number {
+/** Drops between two readings, over the sockets open at both (a socket closed meanwhile takes its count along). */
+function dropsDelta(a: Map<number, number>, b: Map<number, number>, ports?: ReadonlySet<number>): number {
   let n = 0;
-  for (const [port, d] of m) if (!ports || ports.has(port)) n += d;
+  for (const [port, d] of b) {
+    const before = a.get(port);
+    if (before !== undefined && (!ports || ports.has(port))) n += d - before;
+  }
   return n;
 }
 
@@ -511,10 +515,10 @@ async function runN(n: number, runDir: string, audio: Uint8Array): Promise<RunRe
         cpuSeconds: b.cpu - a.cpu,
         c2a: delta(a.stats.media.callerToAgent, b.stats.media.callerToAgent),
         a2c: delta(a.stats.media.agentToCaller, b.stats.media.agentToCaller),
-        kernelDrops: sumDrops(b.drops) - sumDrops(a.drops),
-        kernelDropsCaller: sumDrops(b.drops, callerPorts) - sumDrops(a.drops, callerPorts),
-        kernelDropsAgent: sumDrops(b.drops, agentPorts) - sumDrops(a.drops, agentPorts),
-        echoKernelDrops: sumDrops(b.echoDrops) - sumDrops(a.echoDrops),
+        kernelDrops: dropsDelta(a.drops, b.drops),
+        kernelDropsCaller: dropsDelta(a.drops, b.drops, callerPorts),
+        kernelDropsAgent: dropsDelta(a.drops, b.drops, agentPorts),
+        echoKernelDrops: dropsDelta(a.echoDrops, b.echoDrops),
         processingErrors: b.stats.media.processingErrors - a.stats.media.processingErrors, probe: p,
       };
     };
