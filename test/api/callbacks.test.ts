@@ -17,7 +17,7 @@ function quietLogger(lines: string[] = []) {
 
 function dispatcher(over: Partial<ConstructorParameters<typeof CallbackDispatcher>[0]> = {}, lines: string[] = []) {
   return new CallbackDispatcher({
-    secret: SECRET, logger: quietLogger(lines), allowHttp: true, backoffMs: 5, maxBackoffMs: 40, timeoutMs: 300, random: () => 0.5, ...over,
+    secret: SECRET, logger: quietLogger(lines), allowHttp: true, backoffMs: 5, maxBackoffMs: 40, timeoutMs: 2000, random: () => 0.5, ...over,
   });
 }
 

@@ -21,7 +21,7 @@ function serve(args: string[], env: Record<string, string> = {}): Run {
   return { child, out: () => out, err: () => err, exit };
 }
 
-async function until(f: () => boolean, what: string, ms = 20_000): Promise<void> {
+async function until(f: () => boolean, what: string, ms = 90_000): Promise<void> {
   const t0 = Date.now();
   while (!f()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
