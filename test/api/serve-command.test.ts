@@ -1,5 +1,5 @@
 // `cardline serve` as a real process (kept under test/api: the command is the API's entry point)
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,12 +11,19 @@ const BIN = fileURLToPath(new URL('../../bin/cardline.js', import.meta.url));
 
 interface Run { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
 
+/** Every started server, killed after each test: a failed assertion must not leave one running (the file would hang). */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function serve(args: string[], env: Record<string, string> = {}): Run {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CARDLINE_LOG_LEVEL: 'info', ...env } });
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
   child.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
+  started.push(child);
   const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   return { child, out: () => out, err: () => err, exit };
 }
