@@ -10,19 +10,25 @@
  * - RFC 4733 telephone-events (baresip ctrl_tcp `sndcode`, one key per command, paced like a person): the agent
  *   phone gets no telephone-event (no CALL_DTMF event on its ctrl_tcp) and no tones; after the payment, with secure
  *   mode off, one key does reach it (the control: the agent phone does report keys);
- * - SDES-SRTP on the caller leg (baresip `mediaenc=srtp-mand`), plain RTP to the agent, in-band card.
+ * - SDES-SRTP on the caller leg (baresip `mediaenc=srtp-mand`), plain RTP to the agent, in-band card;
+ * - secure mode by the agent's in-band trigger (`gateway.triggers`, legacy style): the agent phone sends `#388*`
+ *   (RFC 4733), the caller keys the card, the agent sends `#388#`; neither phone hears or gets a key, the secure
+ *   span shows trigger → trigger, and the built-in recorder's file (masked secure span) holds no digit.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { decodeWavChannel8k } from '../../src/dsp/index.ts';
+import type { GatewayConfig } from '../../src/gateway/index.ts';
 import {
   BaresipCtrl, hasBaresip, heardAudio, HOST, type Phone, startPhone,
 } from './support/baresip.ts';
 import { agentSpeech, assertHeardNoDigits, cardTyping, speechOnly, writeWav } from './support/call-audio.ts';
 import {
-  answeredCall, assertNoCardData, bindPayment, CARD_KEYS, calls, type CardlineUnderTest, dataFiles, readyAndSubmit,
+  answeredCall, assertNoCardData, bindPayment, CARD_KEYS, type CallView, calls, type CardlineUnderTest, dataFiles, readyAndSubmit,
+  sessionReady, submit,
   startGatewayCardline, until,
 } from './support/cardline.ts';
 
@@ -43,7 +49,7 @@ interface Rig {
 }
 
 /** Agent phone (auto-answer, records), Cardline routing `sip:pay@` to it, caller phone; both phones on ctrl_tcp. */
-async function rig(o: { source: Int16Array; srtp?: boolean }): Promise<Rig> {
+async function rig(o: { source: Int16Array; srtp?: boolean; gateway?: Partial<GatewayConfig> }): Promise<Rig> {
   const root = mkdtempSync(join(tmpdir(), 'cardline-e2e-phones-'));
   roots.push(root);
   for (const d of ['caller', 'agent']) mkdirSync(join(root, d));
@@ -52,8 +58,8 @@ async function rig(o: { source: Int16Array; srtp?: boolean }): Promise<Rig> {
   // goes, flooding the call with several times 50 packets/s)
   const agentMic = writeWav(join(root, 'agent-mic.wav'), await agentSpeech());
   const agent = await startPhone({ dir: join(root, 'agent'), user: 'agent', source: agentMic, autoAnswer: true, record: true, ctrl: true });
-  const caller = await startPhone({ dir: join(root, 'caller'), user: 'caller', source: wav, ctrl: true, ...(o.srtp ? { srtp: true } : {}) });
-  const cl = await startGatewayCardline({ target: `sip:agent@${HOST}:${agent.sipPort}` });
+  const caller = await startPhone({ dir: join(root, 'caller'), user: 'caller', source: wav, ctrl: true, record: true, ...(o.srtp ? { srtp: true } : {}) });
+  const cl = await startGatewayCardline({ target: `sip:agent@${HOST}:${agent.sipPort}`, ...(o.gateway ? { gateway: o.gateway } : {}) });
   const callerCtrl = await BaresipCtrl.connect(caller.ctrlPort);
   roots.push(cl.dataDir);
   const agentCtrl = await BaresipCtrl.connect(agent.ctrlPort);
@@ -140,6 +146,55 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
       const keys = r.agentCtrl.events.filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param);
       assert.deepEqual(keys, ['5'], 'the agent phone got exactly the control key');
       await assertHeardNoDigits(heardAudio(r.agent), 3);
+      scan(r);
+    } finally {
+      await r.close();
+    }
+  });
+  it('agent-side trigger: #388* turns secure mode on, the caller keys the card (masked, the session succeeds), #388# ends it; the recording holds no digit', { timeout: 90_000 }, async () => {
+    const r = await rig({
+      source: await speechOnly(40_000),
+      gateway: { triggers: { start: '#388*', end: '#388#' }, recording: { secureSpan: 'masked' } },
+    });
+    const agentKeys = async (keys: string): Promise<void> => {
+      for (const key of keys) { // RFC 4733 from the agent phone, one key per command
+        assert.ok((await r.agentCtrl.command('sndcode', key)).ok);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    };
+    const thisCall = async (id: string): Promise<CallView | undefined> => (await calls(r.cl)).find((c) => c.id === id);
+    try {
+      const card = writeWav(join(r.root, 'card.wav'), await cardTyping(15_000));
+      assert.ok((await r.callerCtrl.command('dial', `sip:pay@${HOST}:${r.cl.sipPort}`)).ok);
+      const call = await answeredCall(r.cl);
+      assert.equal(call.secure, false);
+      await agentKeys('#388*');
+      await until('secure mode on by the trigger', async () => (await thisCall(call.id))?.secure);
+      // the agent's console binds its payment session to the call (secure mode is already on: this only binds)
+      const sessionId = await bindPayment(r.cl, call.id);
+      assert.ok((await r.callerCtrl.command('ausrc', `aufile,${card}`)).ok);
+      await sessionReady(r.cl, sessionId);
+      await agentKeys('#388#');
+      const off = await until('secure mode off by the trigger', async () => {
+        const c = await thisCall(call.id);
+        return c && !c.secure ? c : undefined;
+      });
+      assert.deepEqual(off.secureSpans.map((x) => [x.startedBy, x.endedBy]), [['trigger', 'trigger']]);
+      await submit(r.cl, sessionId);
+      assert.ok((await r.callerCtrl.command('hangup')).ok);
+      await callOver(r);
+      await r.close();
+      // neither phone got a telephone-event (the trigger keys were taken out of the agent → caller path)
+      assert.equal(r.callerCtrl.events.filter((e) => e.type.startsWith('CALL_DTMF')).length, 0, 'the caller got trigger keys');
+      assert.equal(r.agentCtrl.events.filter((e) => e.type.startsWith('CALL_DTMF')).length, 0, 'the agent got caller keys');
+      await assertHeardNoDigits(heardAudio(r.agent), 8);
+      await assertHeardNoDigits(heardAudio(r.caller), 8); // the trigger keys never reached the caller as tones either
+      // the built-in recorder (masked secure span): the caller channel as the agent heard it holds no digit either
+      const recDir = join(r.cl.dataDir, 'recordings');
+      const wav = readdirSync(recDir).find((f) => f.endsWith('.wav'));
+      assert.ok(wav, 'the call was recorded');
+      const bytes = new Uint8Array(readFileSync(join(recDir, wav)));
+      await assertHeardNoDigits(decodeWavChannel8k(bytes, { channel: 0 }).samples, 8);
       scan(r);
     } finally {
       await r.close();

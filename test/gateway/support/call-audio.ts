@@ -30,11 +30,11 @@ export async function speechOnly(tailMs: number): Promise<Int16Array> {
  * The card as in-band tones (90 ms on / 90 ms off, -10 dBm0) between a short pause and speech, over room noise: the
  * caller's microphone once the agent has bound the payment (baresip switches to it with `ausrc`).
  */
-export async function cardTyping(): Promise<Int16Array> {
+export async function cardTyping(tailMs = 500): Promise<Int16Array> {
   const before = silence(2400);
   const entry = cardEntry({
     name: 'e2e', groups: [`${CARD.pan}#`, `${CARD.expiry}#`, `${CARD.cvv}#`], onMs: 90, offMs: 90, levelDbm0: -10,
-    speechBefore: before, speechAfter: concat(silence(2400), await say(THANKS), silence(4000)),
+    speechBefore: before, speechAfter: concat(silence(2400), await say(THANKS), silence(tailMs * 8)),
   });
   return mix(entry.input, whiteNoise(entry.input.length, 120, 5));
 }

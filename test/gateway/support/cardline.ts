@@ -141,8 +141,8 @@ export async function bindPayment(cl: CardlineUnderTest, callId: string): Promis
   return id;
 }
 
-/** Waits until the session holds the whole card (ready), then submits it through the API: succeeded (sandbox). */
-export async function readyAndSubmit(cl: CardlineUnderTest, sessionId: string, ms = 30_000): Promise<SessionView> {
+/** Waits until the session holds the whole card (`ready`: brand and last four shown, nothing else). */
+export async function sessionReady(cl: CardlineUnderTest, sessionId: string, ms = 30_000): Promise<SessionView> {
   const ready = await until('the payment session to be ready', async () => {
     const s = (await cl.api<SessionView>('GET', `/v1/sessions/${sessionId}`)).body;
     if (s.state === 'failed' || s.state === 'cancelled' || s.state === 'expired') {
@@ -153,11 +153,23 @@ export async function readyAndSubmit(cl: CardlineUnderTest, sessionId: string, m
     return s.state === 'ready' ? s : undefined;
   }, ms);
   assert.deepEqual([ready.last4, ready.brand], [CARD.pan.slice(-4), 'visa']);
+  return ready;
+}
+
+/** The agent presses Pay: POST /v1/sessions/:id/submit → succeeded (sandbox connector, a token back). */
+export async function submit(cl: CardlineUnderTest, sessionId: string): Promise<SessionView> {
   const submitted = await cl.api<SessionView>('POST', `/v1/sessions/${sessionId}/submit`);
   assert.equal(submitted.status, 200);
   assert.equal(submitted.body.state, 'succeeded');
   assert.equal(submitted.body.result?.status, 'succeeded');
+  assert.ok(submitted.body.result?.token, 'a token came back');
   return submitted.body;
+}
+
+/** `sessionReady`, then `submit`. */
+export async function readyAndSubmit(cl: CardlineUnderTest, sessionId: string, ms = 30_000): Promise<SessionView> {
+  await sessionReady(cl, sessionId, ms);
+  return submit(cl, sessionId);
 }
 
 /**
