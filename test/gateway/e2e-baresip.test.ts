@@ -90,7 +90,7 @@ function scan(r: Rig): void {
   assertNoCardData('Cardline', [...r.cl.logs, ...r.cl.responses], [...dataFiles(r.cl.dataDir), r.caller.logFile, r.agent.logFile]);
 }
 
-describe('end to end with baresip phones: the whole payment', { skip: !hasBaresip && 'baresip is not installed (scripts/system-deps.sh)', concurrency: true }, () => {
+describe('end to end with baresip phones: the whole payment', { skip: !hasBaresip && 'baresip is not installed (scripts/system-deps.sh)' }, () => {
   /** The caller speaks, the agent binds the payment, the caller's microphone switches to keypad audio. */
   async function inBandPayment(o: { srtp: boolean }): Promise<void> {
     const r = await rig({ source: await speechOnly(40_000), srtp: o.srtp });
@@ -129,9 +129,9 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
       const call = await answeredCall(r.cl);
       await r.callerCtrl.until('CALL_ESTABLISHED');
       const sessionId = await bindPayment(r.cl, call.id);
-      for (const key of CARD_KEYS) { // one key per command, about four keys a second
+      for (const key of CARD_KEYS) { // one key per command, about three keys a second
         assert.ok((await r.callerCtrl.command('sndcode', key)).ok);
-        await new Promise((res) => setTimeout(res, 250));
+        await new Promise((res) => setTimeout(res, 350));
       }
       assert.equal(r.callerCtrl.events.filter((e) => e.type === 'CALL_CLOSED').length, 0, 'the call was still up while keying');
       await readyAndSubmit(r.cl, sessionId);
@@ -159,7 +159,7 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
     const agentKeys = async (keys: string): Promise<void> => {
       for (const key of keys) { // RFC 4733 from the agent phone, one key per command
         assert.ok((await r.agentCtrl.command('sndcode', key)).ok);
-        await new Promise((res) => setTimeout(res, 250));
+        await new Promise((res) => setTimeout(res, 350));
       }
     };
     const thisCall = async (id: string): Promise<CallView | undefined> => (await calls(r.cl)).find((c) => c.id === id);
