@@ -142,6 +142,11 @@ export const ConfigSchema = Type.Object({
     }, { additionalProperties: false })),
     noAnswerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
     /**
+     * Secure mode stays on this long after the bound payment session ended (default 2000 ms): a caller still typing
+     * when the agent presses Pay (the trailing `#`, a re-typed code) is masked, not heard by the agent.
+     */
+    secureHangoverMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    /**
      * The built-in call recorder (src/recording/): each call → `<dir>/<call id>.wav` (stereo 16-bit 8 kHz, left =
      * caller as the agent heard it, right = agent) + `<call id>.json` (call, secure spans in file time). `dir` is
      * relative to `dataDir` (default `recordings`), created 0700, files 0600. `secureSpan`: 'pause' (default) cuts

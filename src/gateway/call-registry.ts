@@ -180,8 +180,22 @@ export class Call {
   }
 }
 
+export interface CallRegistryOptions {
+  /**
+   * How long secure mode stays on after the bound payment session ended (ms, default 0 = at once). The caller may
+   * still be typing when the agent presses Pay (the field's trailing `#`, or re-typing a code): for this long those
+   * keys are still masked (and go nowhere: the call is unbound at once). The gateway sets it from config.
+   */
+  secureHangoverMs?: number;
+}
+
 export class CallRegistry {
   readonly #calls = new Map<string, Call>();
+  readonly #hangoverMs: number;
+
+  constructor(o: CallRegistryOptions = {}) {
+    this.#hangoverMs = o.secureHangoverMs ?? 0;
+  }
 
   add(call: Call): void {
     this.#calls.set(call.id, call);
@@ -220,18 +234,31 @@ export class CallRegistry {
   /**
    * The payment session bound to a call reached a terminal state (succeeded, failed, cancelled, expired): it is
    * unbound from every call that holds it and their secure mode turns off by itself (span source 'session-ended'),
-   * so the agent and the caller talk normally again without anyone pressing a key. A call secure by policy stays
-   * secure; an ended or unanswered call is only unbound. Returns the ids of the calls that were unbound.
+   * so the agent and the caller talk normally again without anyone pressing a key — after `secureHangoverMs`, unless
+   * another session was bound meanwhile. A call secure by policy stays secure; an ended or unanswered call is only
+   * unbound. Returns the ids of the calls that were unbound.
    */
   paymentSessionEnded(paymentSessionId: string, now: Date = new Date()): string[] {
     const changed: string[] = [];
+    const eligible = (call: Call): boolean => call.state === CallState.Answered && call.control !== null && call.secure
+      && call.paymentSessionId === null && call.control.pinnedSecure !== true;
     for (const call of this.#calls.values()) {
       if (call.paymentSessionId !== paymentSessionId) continue;
       call.paymentSessionId = null;
       changed.push(call.id);
-      if (call.state === CallState.Answered && call.control && call.secure && call.control.pinnedSecure !== true) {
+      if (!eligible(call)) continue;
+      if (this.#hangoverMs <= 0) {
         call.setSecure(false, 'session-ended', now);
+        continue;
       }
+      const timer = setTimeout(() => {
+        try {
+          if (eligible(call)) call.setSecure(false, 'session-ended');
+        } catch {
+          // the call ended meanwhile: nothing to turn off
+        }
+      }, this.#hangoverMs);
+      timer.unref();
     }
     return changed;
   }

@@ -21,10 +21,13 @@ import type { Logger } from '../log/index.ts';
 import { RtpPortAllocator } from '../media/index.ts';
 import { SipStack, TcpTransport, TlsTransport, type Transport, UdpTransport, UserAgentCore } from '../sip/index.ts';
 import { B2bua, type RouteRule } from './b2bua.ts';
-import type { Call } from './call-registry.ts';
+import { type Call, CallRegistry } from './call-registry.ts';
 import type { MediaTap, SecureDigitSource } from './media-relay.ts';
 import { RouteCredentialStore } from './route-credentials.ts';
 import { type MaskingPolicy, type PolicySource, validateTriggers } from './policy.ts';
+
+/** Secure mode stays on this long after the bound payment session ended (`gateway.secureHangoverMs`). */
+export const DEFAULT_SECURE_HANGOVER_MS = 2000;
 
 export type GatewayConfig = NonNullable<CardlineConfig['gateway']>;
 
@@ -127,6 +130,7 @@ export async function startGateway(
   });
   const b2bua = new B2bua({
     ua, allocator, routes,
+    registry: new CallRegistry({ secureHangoverMs: g.secureHangoverMs ?? DEFAULT_SECURE_HANGOVER_MS }),
     ...(g.media.advertiseAddress ? { mediaAddress: g.media.advertiseAddress } : {}),
     policy,
     ...(g.triggers?.interDigitTimeoutMs !== undefined ? { triggerTimeoutMs: g.triggers.interDigitTimeoutMs } : {}),

@@ -56,3 +56,39 @@ describe('trigger sequences', () => {
     }
   });
 });
+
+describe('secure hangover after the bound payment session ended', () => {
+  const until = async (cond: () => boolean): Promise<void> => {
+    const t0 = Date.now();
+    while (!cond()) {
+      if (Date.now() - t0 > 5000) throw new Error('condition not met');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('unbinds at once, keeps masking for the hangover, then turns secure mode off (session-ended)', async () => {
+    const { call, control } = answered();
+    const reg = new CallRegistry({ secureHangoverMs: 80 });
+    reg.add(call);
+    reg.setSecure(call.id, true, 'sess-1');
+    assert.deepEqual(reg.paymentSessionEnded('sess-1'), [call.id]);
+    assert.deepEqual([call.paymentSessionId, control.secure], [null, true], 'still masking right after the session ended');
+    await until(() => !control.secure);
+    assert.deepEqual(call.secureSpans.map((s) => [s.startedBy, s.endedBy]), [['api', 'session-ended']]);
+  });
+
+  it('a session bound again during the hangover keeps secure mode on; an ended call is left alone', async () => {
+    const { call, control } = answered();
+    const reg = new CallRegistry({ secureHangoverMs: 30 });
+    reg.add(call);
+    reg.setSecure(call.id, true, 'sess-1');
+    reg.paymentSessionEnded('sess-1');
+    reg.setSecure(call.id, true, 'sess-2');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.deepEqual([control.secure, call.paymentSessionId], [true, 'sess-2']);
+    reg.paymentSessionEnded('sess-2');
+    call.transition(CallState.Ended);
+    await new Promise((r) => setTimeout(r, 120)); // the timer fires on an ended call: no throw, nothing changes
+    assert.equal(call.secureSpans.at(-1)?.endedBy, 'call-ended');
+  });
+});
