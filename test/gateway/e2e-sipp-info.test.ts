@@ -72,8 +72,13 @@ describe('end to end with a sipp caller typing by SIP INFO', { skip: (!hasSipp |
       await nudge(sippPort, sipCallId, 1); // "please type your card now"
       await readyAndSubmit(cl, sessionId);
       assert.equal(agentCtrl.events.filter((e) => e.type.startsWith('CALL_DTMF')).length, 0, 'no key reached the agent phone');
-      // control: secure mode off, one INFO key is relayed to the agent phone
-      assert.equal((await cl.api('POST', `/v1/calls/${call.id}/secure`, { on: false })).status, 200);
+      // control: the session ended, so secure mode turns off by itself (after the hangover); then one INFO key is
+      // relayed to the agent phone
+      const off = await until('secure mode off after the session ended', async () => {
+        const c = (await calls(cl)).find((x) => x.id === call.id);
+        return c && !c.secure ? c : undefined;
+      });
+      assert.deepEqual(off.secureSpans.map((x) => [x.startedBy, x.endedBy]), [['api', 'session-ended']]);
       await nudge(sippPort, sipCallId, 2);
       await agentCtrl.until('CALL_DTMF_START');
       const done = await sipp.done;
