@@ -10,7 +10,8 @@
  * - RFC 4733 telephone-events (baresip ctrl_tcp `sndcode`, one key per command, paced like a person): the agent
  *   phone gets no telephone-event (no CALL_DTMF event on its ctrl_tcp) and no tones; after the payment, with secure
  *   mode off, one key does reach it (the control: the agent phone does report keys);
- * - SDES-SRTP on the caller leg (baresip `mediaenc=srtp-mand`), plain RTP to the agent, in-band card;
+ * - SDES-SRTP on the caller leg (baresip `mediaenc=srtp-mand`), plain RTP to the agent, in-band card; and SDES-SRTP
+ *   on both legs (`gateway.agentSrtp: sdes`, the agent phone srtp-mand too);
  * - secure mode by the agent's in-band trigger (`gateway.triggers`, legacy style): the agent phone sends `#388*`
  *   (RFC 4733), the caller keys the card, the agent sends `#388#`; neither phone hears or gets a key, the secure
  *   span shows trigger → trigger, and the built-in recorder's file (masked secure span) holds no digit.
@@ -49,7 +50,7 @@ interface Rig {
 }
 
 /** Agent phone (auto-answer, records), Cardline routing `sip:pay@` to it, caller phone; both phones on ctrl_tcp. */
-async function rig(o: { source: Int16Array; srtp?: boolean; gateway?: Partial<GatewayConfig> }): Promise<Rig> {
+async function rig(o: { source: Int16Array; srtp?: boolean; agentSrtp?: boolean; gateway?: Partial<GatewayConfig> }): Promise<Rig> {
   const root = mkdtempSync(join(tmpdir(), 'cardline-e2e-phones-'));
   roots.push(root);
   for (const d of ['caller', 'agent']) mkdirSync(join(root, d));
@@ -57,9 +58,10 @@ async function rig(o: { source: Int16Array; srtp?: boolean; gateway?: Partial<Ga
   // the agent's microphone: a real-time source (with no source, baresip's alsa "null" device is read as fast as it
   // goes, flooding the call with several times 50 packets/s)
   const agentMic = writeWav(join(root, 'agent-mic.wav'), await agentSpeech());
-  const agent = await startPhone({ dir: join(root, 'agent'), user: 'agent', source: agentMic, autoAnswer: true, record: true, ctrl: true });
+  const agent = await startPhone({ dir: join(root, 'agent'), user: 'agent', source: agentMic, autoAnswer: true, record: true, ctrl: true, ...(o.agentSrtp ? { srtp: true } : {}) });
   const caller = await startPhone({ dir: join(root, 'caller'), user: 'caller', source: wav, ctrl: true, record: true, ...(o.srtp ? { srtp: true } : {}) });
-  const cl = await startGatewayCardline({ target: `sip:agent@${HOST}:${agent.sipPort}`, ...(o.gateway ? { gateway: o.gateway } : {}) });
+  const gateway: Partial<GatewayConfig> = { ...o.gateway, ...(o.agentSrtp ? { agentSrtp: 'sdes' as const } : {}) };
+  const cl = await startGatewayCardline({ target: `sip:agent@${HOST}:${agent.sipPort}`, gateway });
   const callerCtrl = await BaresipCtrl.connect(caller.ctrlPort);
   roots.push(cl.dataDir);
   const agentCtrl = await BaresipCtrl.connect(agent.ctrlPort);
@@ -92,8 +94,8 @@ function scan(r: Rig): void {
 
 describe('end to end with baresip phones: the whole payment', { skip: !hasBaresip && 'baresip is not installed (scripts/system-deps.sh)' }, () => {
   /** The caller speaks, the agent binds the payment, the caller's microphone switches to keypad audio. */
-  async function inBandPayment(o: { srtp: boolean }): Promise<void> {
-    const r = await rig({ source: await speechOnly(40_000), srtp: o.srtp });
+  async function inBandPayment(o: { srtp: boolean; agentSrtp?: boolean }): Promise<void> {
+    const r = await rig({ source: await speechOnly(40_000), srtp: o.srtp, agentSrtp: o.agentSrtp ?? false });
     try {
       const card = writeWav(join(r.root, 'card.wav'), await cardTyping());
       assert.ok((await r.callerCtrl.command('dial', `sip:pay@${HOST}:${r.cl.sipPort}`)).ok);
@@ -112,6 +114,7 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
         // the caller leg really was SRTP: baresip says so in its log, and Cardline answered RTP/SAVP with a key
         assert.match(readFileSync(r.caller.logFile, 'utf8'), /SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_(80|32)\)/);
       }
+      if (o.agentSrtp) assert.match(readFileSync(r.agent.logFile, 'utf8'), /SRTP is Enabled/);
       scan(r);
     } finally {
       await r.close();
@@ -121,6 +124,8 @@ describe('end to end with baresip phones: the whole payment', { skip: !hasBaresi
   it('in-band tones: the agent hears zero digits, the bound session succeeds, no card data anywhere', { timeout: 90_000 }, () => inBandPayment({ srtp: false }));
 
   it('SRTP (SDES) on the caller leg, plain RTP to the agent: in-band card masked, the session succeeds', { timeout: 90_000 }, () => inBandPayment({ srtp: true }));
+
+  it('SRTP (SDES) on both legs (gateway.agentSrtp sdes): in-band card masked, the session succeeds', { timeout: 90_000 }, () => inBandPayment({ srtp: true, agentSrtp: true }));
 
   it('RFC 4733 from the caller: no telephone-event and no tone reaches the agent, the session succeeds', { timeout: 90_000 }, async () => {
     const r = await rig({ source: await speechOnly(60_000) }); // long: the test hangs up
