@@ -10,6 +10,11 @@ export class UdpPeer {
   readonly #t0 = Date.now();
   onMessage: ((m: SipMessage, port: number) => void) | undefined;
 
+  /** Now on the clock of `received[].at` (ms since the peer opened). */
+  now(): number {
+    return Date.now() - this.#t0;
+  }
+
   private constructor() {
     this.#sock = createSocket('udp4');
     this.#sock.on('message', (buf, rinfo) => {
