@@ -147,6 +147,17 @@ function sameKey(a: SdesCrypto, b: SdesCrypto): boolean {
   return a.suite === b.suite && ka !== undefined && kb !== undefined && ka.length === kb.length && timingSafeEqual(ka, kb);
 }
 
+/**
+ * A re-offer (re-INVITE/UPDATE) that repeats the far end's SDES key keeps that leg's inbound context, so its
+ * rollover counter survives (RFC 3711 §3.3.1; RFC 4568 §7.1.4 lets a re-offer keep its key): a fresh context would
+ * guess ROC 0 and reject every packet after the first sequence wrap (~22 minutes at 50 packets/s). A new key
+ * starts a new context.
+ */
+function keepInboundIfSameKey(next: LegMedia['srtp'], before: LegMedia['srtp'] | undefined, oldKey: SdesCrypto | null, offered: SdesCrypto | null): LegMedia['srtp'] {
+  if (next && before && oldKey && offered && sameKey(oldKey, offered)) return { inbound: before.inbound, outbound: next.outbound };
+  return next;
+}
+
 /** SRTP contexts for a leg where Cardline offered: unprotect with the answerer's key, protect with our own. */
 function srtpAsOfferer(n: NegotiatedAudio): LegMedia['srtp'] {
   if (!n.srtp || !n.offerer.crypto || !n.answerer.crypto) return null;
@@ -376,6 +387,8 @@ export class B2bua {
     let agentNeg: NegotiatedAudio;
     let callerLeg: LegMedia;
     let agentLeg: LegMedia;
+    // The caller's current SDES key: a re-offer that repeats it keeps the inbound context (see keepInboundIfSameKey).
+    let callerKey: SdesCrypto | null = null;
     try {
       agentNeg = negotiated(agentOffer, new TextDecoder().decode(outcome.response.body));
       const answered = createAnswer(offer, {
@@ -384,6 +397,7 @@ export class B2bua {
       });
       callerAnswer = answered.answer;
       const callerNeg = answered.negotiated;
+      callerKey = callerNeg.offerer.crypto;
       callerLeg = legFromOfferer(callerNeg, srtpFor(callerNeg));
       agentLeg = {
         codec: agentNeg.codec, payloadType: agentNeg.answerer.codecPayloadType,
@@ -409,7 +423,7 @@ export class B2bua {
     // without a body (RFC 3311 §5.2 — e.g. an RFC 4028 session refresh by a carrier) is answered 200 with no SDP.
     let callerVersion = 1;
     // RFC 3264 §8: answers on the agent leg keep the o= session id Cardline offered with there.
-    // The agent's current SDES key: a re-offer that repeats it keeps the inbound context (its rollover counter).
+    // The agent's current SDES key: a re-offer that repeats it keeps the inbound context (see keepInboundIfSameKey).
     let agentKey = agentNeg.answerer.crypto;
     let agentVersion = 1;
     const answerCallerOffer = (body: Uint8Array): string => {
@@ -419,7 +433,9 @@ export class B2bua {
         origin: { sessionId: callerOrigin.sessionId, sessionVersion: String(callerVersion + 1) },
         codecs: agentNeg.codec === 'PCMU' ? ['PCMU', 'PCMA'] : ['PCMA', 'PCMU'], preferLocal: true,
       });
-      relay.configure(legFromOfferer(n, srtpFor(n)), relay.agent.media ?? agentLeg);
+      const srtp = keepInboundIfSameKey(srtpFor(n), relay.caller.media?.srtp, callerKey, n.offerer.crypto);
+      relay.configure(legFromOfferer(n, srtp), relay.agent.media ?? agentLeg);
+      callerKey = n.offerer.crypto;
       callerVersion++;
       return serializeSdp(answer);
     };
@@ -430,9 +446,7 @@ export class B2bua {
         srtp: srtpMode === 'sdes' ? 'required' : srtpMode === 'optional' ? 'optional' : 'off',
         origin: { sessionId: agentOrigin0.sessionId, sessionVersion: String(agentVersion + 1) },
       });
-      let srtp = srtpFor(n);
-      const before = relay.agent.media?.srtp;
-      if (srtp && before && agentKey && n.offerer.crypto && sameKey(agentKey, n.offerer.crypto)) srtp = { inbound: before.inbound, outbound: srtp.outbound };
+      const srtp = keepInboundIfSameKey(srtpFor(n), relay.agent.media?.srtp, agentKey, n.offerer.crypto);
       relay.configure(relay.caller.media ?? callerLeg, legFromOfferer(n, srtp));
       agentKey = n.offerer.crypto;
       agentVersion++;

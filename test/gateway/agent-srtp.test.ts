@@ -190,6 +190,31 @@ describe('B2BUA: SRTP on the agent leg', () => {
     await outcome.dialog.bye();
   });
 
+  it('a caller re-INVITE repeating its SDES key keeps the inbound context: packets after a sequence wrap still decrypt (RFC 3711 §3.3.1 ROC)', async () => {
+    const w = await world('off');
+    w.agent.ua.onInvite = (inv) => inv.accept({ body: sdp(w.agentRtp.address().port) });
+    const callerKey = generateCrypto(1, 'AES_CM_128_HMAC_SHA1_80');
+    const outcome = await w.dial(sdp(w.callerRtp.address().port, callerKey)).outcome;
+    assert.equal(outcome.kind, 'answered');
+    if (outcome.kind !== 'answered') return;
+    const port = describeMedia(parseSdp(dec(outcome.response.body)), 0).port;
+    const atAgent: Buffer[] = [];
+    w.agentRtp.on('message', (m) => atAgent.push(m));
+    const out = new SrtpContext(srtpOptionsFromCrypto(callerKey));
+    const voice = ulawEncode(new Int16Array(160).map((_, i) => Math.round(3000 * Math.sin(i / 5))));
+    const send = (seqs: number[]): void => { for (const q of seqs) w.callerRtp.send(out.protectRtp(rtp(q, voice)), port, HOST); };
+    send([65530, 65531, 65532, 65533, 65534, 65535, 0, 1, 2, 3]); // the sender's rollover counter is now 1
+    await waitFor(() => atAgent.length >= 8);
+    // a session refresh re-INVITE with the same key (typical every 15-30 minutes), then more audio
+    const re = await outcome.dialog.reinvite({ body: sdp(w.callerRtp.address().port, callerKey), contentType: 'application/sdp' });
+    assert.equal(re.status, 200);
+    const before = atAgent.length;
+    send([4, 5, 6, 7, 8, 9]);
+    // a fresh context would assume ROC 0, fail every authentication and forward nothing
+    await waitFor(() => atAgent.length >= before + 4);
+    await outcome.dialog.bye();
+  });
+
   it("'optional': the agent refuses RTP/SAVP with 488 → Cardline re-offers RTP/AVP and the call completes", async () => {
     const w = await world('optional');
     const protos: string[] = [];
