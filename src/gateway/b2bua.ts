@@ -200,6 +200,27 @@ function answerUpdate(tx: ServerTransaction, req: SipRequest, dialog: Dialog, an
   }
 }
 
+/**
+ * An in-dialog request other than re-INVITE, BYE and ACK on one leg (each leg is answered by Cardline, not bridged):
+ * UPDATE answered for that leg, OPTIONS 200, INFO acknowledged (RFC 6086 §4.2.2: 200 once the body is accepted) and
+ * handed to `onInfo`, anything else 501.
+ */
+function inDialogRequest(
+  tx: ServerTransaction, req: SipRequest, dialog: Dialog, answerOffer: (body: Uint8Array) => string,
+  onInfo: (contentType: string | undefined, body: Uint8Array) => void,
+): void {
+  if (req.method === 'UPDATE') {
+    answerUpdate(tx, req, dialog, answerOffer);
+    return;
+  }
+  if (req.method !== 'INFO') {
+    tx.reply(req.method === 'OPTIONS' ? 200 : 501);
+    return;
+  }
+  tx.reply(200);
+  onInfo(req.headers.get('Content-Type'), req.body);
+}
+
 export class B2bua {
   readonly registry: CallRegistry;
   readonly #o: B2buaOptions;
@@ -456,44 +477,24 @@ export class B2bua {
     agentDialog.onReinvite = (re) => answerReinvite(re, answerAgentOffer);
     // In-dialog requests from the caller. INFO DTMF (RFC 6086 with application/dtmf-relay or application/dtmf): in
     // secure mode the key goes to the secure sink only and the INFO is NOT forwarded; otherwise INFO is relayed to
-    // the agent. Other requests: OPTIONS 200, the rest 501 (UPDATE/re-INVITE are not bridged yet).
-    callerDialog.onRequest = (tx, req) => {
-      if (req.method === 'UPDATE') {
-        answerUpdate(tx, req, callerDialog, answerCallerOffer);
-        return;
-      }
-      if (req.method !== 'INFO') {
-        tx.reply(req.method === 'OPTIONS' ? 200 : 501);
-        return;
-      }
-      const type = req.headers.get('Content-Type');
-      tx.reply(200);
+    // the agent.
+    callerDialog.onRequest = (tx, req) => inDialogRequest(tx, req, callerDialog, answerCallerOffer, (type, body) => {
       if (relay.secure && isDtmfInfoType(type)) {
-        const digit = parseInfoDtmf(type, req.body);
+        const digit = parseInfoDtmf(type, body);
         if (digit !== null) this.#secureDigit(call, digit, 'sip-info');
         return;
       }
-      if (agentDialog.state === DialogState.Confirmed) agentDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
-    };
+      if (agentDialog.state === DialogState.Confirmed) agentDialog.info(body, type ?? 'application/octet-stream').catch(() => undefined);
+    });
     // In-dialog requests from the agent: UPDATE answered for that leg; INFO DTMF goes to the relay's trigger matcher
     // when triggers are armed (never forwarded while it may be a trigger), any other INFO is relayed to the caller.
-    agentDialog.onRequest = (tx, req) => {
-      if (req.method === 'UPDATE') {
-        answerUpdate(tx, req, agentDialog, answerAgentOffer);
-        return;
-      }
-      if (req.method !== 'INFO') {
-        tx.reply(req.method === 'OPTIONS' ? 200 : 501);
-        return;
-      }
-      const type = req.headers.get('Content-Type');
-      tx.reply(200);
+    agentDialog.onRequest = (tx, req) => inDialogRequest(tx, req, agentDialog, answerAgentOffer, (type, body) => {
       if (isDtmfInfoType(type)) {
-        const digit = parseInfoDtmf(type, req.body);
-        if (digit !== null && relay.agentInfoKey(digit, req.body, type ?? 'application/dtmf-relay')) return;
+        const digit = parseInfoDtmf(type, body);
+        if (digit !== null && relay.agentInfoKey(digit, body, type ?? 'application/dtmf-relay')) return;
       }
-      if (callerDialog.state === DialogState.Confirmed) callerDialog.info(req.body, type ?? 'application/octet-stream').catch(() => undefined);
-    };
+      if (callerDialog.state === DialogState.Confirmed) callerDialog.info(body, type ?? 'application/octet-stream').catch(() => undefined);
+    });
     agentDialog.onTerminated = (reason) => void live.end(`agent-${reason}`);
   }
 

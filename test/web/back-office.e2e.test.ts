@@ -5,9 +5,9 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { totp } from '../../src/auth/index.ts';
 import type { MerchantId } from '../../src/payments/index.ts';
 import { call, createUser, enrol, FakeClock, loginToken, startSecureServer, type SecureServer, type TestUser } from '../auth/helpers.ts';
+import { signIn as signInForm } from './support/browser.ts';
 
 /**
  * The back office end to end in real Chromium against the real server over a real SQLite file: an admin signs in
@@ -94,13 +94,7 @@ describe('back office in Chromium', { timeout: 120_000 }, () => {
     return { ctx, p };
   }
   async function signIn(p: Page, u: TestUser, hash = ''): Promise<void> {
-    await p.goto(`${s.url}/console/${hash}`);
-    await p.getByLabel('Username').fill(u.user.username);
-    await p.getByLabel('Password').fill(u.password);
-    await p.keyboard.press('Enter');
-    assert.ok(u.secret !== null);
-    await p.getByLabel('6-digit code from your authenticator app').fill(totp(u.secret, s.clock.now()));
-    await p.keyboard.press('Enter');
+    await signInForm(p, s, u, `/console/${hash}`);
     await p.getByRole('button', { name: /Sign out/ }).waitFor();
     // this TOTP step is spent for the user: the next sign-in (API token) needs the next one
     s.clock.advance(30_000);
