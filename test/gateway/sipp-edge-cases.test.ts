@@ -61,7 +61,9 @@ async function callerSipp(cl: CardlineUnderTest, scenario: string, service: stri
 
 async function passed(run: SippRun, who: string): Promise<void> {
   const r = await run.done;
-  assert.equal(r.code, 0, `${who} failed (a status code or message it did not expect):\n${r.output.slice(-1500)}`);
+  // sipp's own reason (unexpected message, timeout …) comes before its statistics screen: show those lines first
+  const reasons = r.output.split('\n').filter((l) => /unexpected|aborting|timeout|error|failed/i.test(l) && !/Failed call/.test(l)).slice(0, 20);
+  assert.equal(r.code, 0, `${who} failed (a status code or message it did not expect):\n${reasons.join('\n')}\n…\n${r.output.slice(-800)}`);
 }
 
 /** After the call: nothing left in Cardline's registry, every media port free. */
