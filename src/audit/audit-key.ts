@@ -1,6 +1,7 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureKeyFile, readKey } from '../auth/key-file.ts';
+import { readFileIfExists } from '../config/index.ts';
 import { CardlineError } from '../errors/index.ts';
 
 /**
@@ -28,13 +29,8 @@ export interface AuditAnchor {
 }
 
 export function readAnchor(path: string): AuditAnchor | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CardlineError('io-error', `cannot read ${path}`, { cause: err });
-  }
+  const text = readFileIfExists(path);
+  if (text === null) return null;
   try {
     const a = JSON.parse(text) as Partial<AuditAnchor>;
     if (typeof a.seq === 'number' && typeof a.recordSeq === 'number' && typeof a.headHash === 'string' && typeof a.mac === 'string') {

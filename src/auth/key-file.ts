@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CardlineError } from '../errors/index.ts';
+import { readFileIfExists } from '../config/index.ts';
 
 /**
  * A 256-bit key kept in its own file in the data directory (base64, mode 0600), created once with O_EXCL so
@@ -22,13 +23,8 @@ export function ensureKeyFile(path: string): { key: Buffer; generated: boolean }
 }
 
 export function readKey(path: string): Buffer | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CardlineError('io-error', `cannot read ${path}`, { cause: err });
-  }
+  const text = readFileIfExists(path);
+  if (text === null) return null;
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) throw new CardlineError('invalid-config', `${path} must hold a base64 256-bit key`);
   return key;

@@ -36,7 +36,7 @@ export interface ApiKeyBootstrap {
 export function ensureApiKey(dataDir: string, configured: readonly string[]): ApiKeyBootstrap {
   if (configured.length > 0) return { hashes: [...configured], generatedKey: null, source: 'config' };
   const path = join(dataDir, API_KEY_HASH_FILE);
-  const existing = readSecretFile(path);
+  const existing = readFileIfExists(path);
   if (existing !== null) {
     const hashes = existing.split(/\s+/).filter((h) => h !== '');
     if (hashes.length === 0 || !hashes.every(isSha256Hex)) throw new CardlineError('invalid-config', `${path} must hold SHA-256 hex hashes, one per line`);
@@ -57,7 +57,7 @@ export interface CallbackSecretBootstrap {
 export function ensureCallbackSecret(dataDir: string, configured: string | null): CallbackSecretBootstrap {
   if (configured !== null) return { secret: configured, generated: false };
   const path = join(dataDir, CALLBACK_SECRET_FILE);
-  const existing = readSecretFile(path);
+  const existing = readFileIfExists(path);
   if (existing !== null) {
     const secret = existing.trim();
     if (secret.length < 16) throw new CardlineError('invalid-config', `${path} holds a secret shorter than 16 characters`);
@@ -68,7 +68,8 @@ export function ensureCallbackSecret(dataDir: string, configured: string | null)
   return { secret, generated: true };
 }
 
-function readSecretFile(path: string): string | null {
+/** A file's text, or null when it does not exist; any other failure is `io-error` naming the path. */
+export function readFileIfExists(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
